@@ -1,0 +1,173 @@
+"""Configuration classes. Every setting can come from the environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_PATH = Path(os.environ.get("PORTAL_INSTANCE_DIR") or BASE_DIR / "instance")
+
+#: The value shipped for development; production refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - a placeholder, refused in production
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # Salts are not secrets in themselves but must differ between installations.
+    SECURITY_PASSWORD_SALT = os.environ.get("SECURITY_PASSWORD_SALT", "portal-password-salt")
+    INSTANCE_DIR = str(INSTANCE_PATH)
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'portal.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 5000)
+
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
+    # Sessions and cookies
+    SESSION_COOKIE_NAME = "portal_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+    SERVER_NAME = os.environ.get("SERVER_NAME") or None
+    FORCE_HTTPS = _bool("FORCE_HTTPS", False)
+    MAX_CONTENT_LENGTH = 30 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+
+    # Internationalisation
+    LANGUAGES = {
+        "en": "English",
+        "lv": "Latviešu",
+        "pl": "Polski",
+        "ru": "Русский",
+        "zh_Hans": "简体中文",
+        "ar": "العربية",
+    }
+    RTL_LANGUAGES = {"ar"}
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+
+    # Mail: "smtp" sends through MAIL_SERVER, "file" writes .eml files under instance/mail.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Portal <no-reply@portal.example>")
+    MAIL_FILE_DIR = str(INSTANCE_PATH / "mail")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    MAIL_SUPPRESS_SEND = False  # tests talk to a real SMTP server
+
+    # Flask-Security
+    SECURITY_PASSWORD_HASH = "argon2"  # noqa: S105 - the scheme's name, argon2id
+    SECURITY_PASSWORD_LENGTH_MIN = 8
+    SECURITY_REGISTERABLE = True
+    SECURITY_CONFIRMABLE = True
+    SECURITY_RECOVERABLE = True
+    SECURITY_CHANGEABLE = True
+    SECURITY_CHANGE_EMAIL = True
+    SECURITY_TRACKABLE = True
+    SECURITY_TWO_FACTOR = True
+    SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
+    SECURITY_TOTP_ISSUER = "Portal"
+    SECURITY_TOTP_SECRETS = {"1": os.environ.get("TOTP_SECRET", "portal-totp-dev-secret")}
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES = True
+    SECURITY_RETURN_GENERIC_RESPONSES = True
+    SECURITY_SEND_REGISTER_EMAIL = True
+    SECURITY_USERNAME_ENABLE = False
+    # Deliverability checks need DNS; the confirmation mail proves the address instead.
+    SECURITY_EMAIL_VALIDATOR_ARGS = {
+        "check_deliverability": _bool("EMAIL_CHECK_DELIVERABILITY", False)
+    }
+    SECURITY_EMAIL_SENDER = MAIL_DEFAULT_SENDER
+    SECURITY_POST_LOGIN_VIEW = "/"
+    SECURITY_POST_LOGOUT_VIEW = "/"
+    SECURITY_POST_REGISTER_VIEW = "/login"
+    SECURITY_POST_CONFIRM_VIEW = "/login"
+    SECURITY_POST_CHANGE_VIEW = "/account/security"
+    SECURITY_TWO_FACTOR_POST_SETUP_VIEW = "/account/security"
+    SECURITY_CONFIRM_EMAIL_WITHIN = timedelta(days=3)
+    SECURITY_RESET_PASSWORD_WITHIN = timedelta(days=1)
+    SECURITY_REDIRECT_ALLOW_SUBDOMAINS = False
+    SECURITY_URL_PREFIX = None
+    SECURITY_MSG_INVALID_PASSWORD = ("Invalid e-mail address or password.", "error")
+    SECURITY_MSG_USER_DOES_NOT_EXIST = ("Invalid e-mail address or password.", "error")
+    SECURITY_MSG_GENERIC_AUTHN_FAILED = ("Invalid e-mail address or password.", "error")
+
+    # Rate limits
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "6 per minute;30 per hour")
+    ACCOUNT_FORM_RATE_LIMIT = os.environ.get("ACCOUNT_FORM_RATE_LIMIT", "10 per hour")
+
+    # Customers
+    GOLDEN_PERCENTILE = _int("GOLDEN_PERCENTILE", 10)
+    LAPSED_DAYS = _int("LAPSED_DAYS", 180)
+    SURVEY_AFTER_DELIVERY_DAYS = _int("SURVEY_AFTER_DELIVERY_DAYS", 3)
+
+    # Jobs
+    MAIL_DELIVER_INLINE = _bool("MAIL_DELIVER_INLINE", False)
+    MAIL_RATE_PER_MINUTE = _int("MAIL_RATE_PER_MINUTE", 600)
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = True
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
+    MAIL_DELIVER_INLINE = _bool("MAIL_DELIVER_INLINE", True)
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("PORTAL_TEST_DATABASE_URL", "sqlite://")
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    SERVER_NAME = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_BACKEND = "smtp"
+    MAIL_DELIVER_INLINE = True
+
+
+class ProductionConfig(Config):
+    DEBUG = False
+    FORCE_HTTPS = _bool("FORCE_HTTPS", True)
+
+
+config_by_name: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

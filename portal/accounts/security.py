@@ -1,0 +1,110 @@
+"""Flask-Security integration: mail through the outbox, the password policy, forms."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_security import MailUtil, PasswordUtil
+from flask_security.forms import RegisterFormV2
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from portal.accounts.models import ACQUISITION_SOURCES
+from portal.jobs.outbox import queue_rendered
+
+
+class OutboxMailUtil(MailUtil):
+    """Flask-Security's mails (confirm, reset, change e-mail) go through the outbox."""
+
+    def send_mail(
+        self,
+        template: str,
+        subject: str,
+        recipient: str | tuple[str, str],
+        sender: str | tuple[str, str],
+        body: str | None,
+        html: str | None,
+        **kwargs: Any,
+    ) -> None:
+        user = kwargs.get("user")
+        to = recipient[1] if isinstance(recipient, tuple) else recipient
+        queue_rendered(
+            to=str(to),
+            subject=str(subject),
+            text=body or "",
+            html=html,
+            template=f"security/{template}",
+            user_id=getattr(user, "id", None),
+        )
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The common-password list that ships with zxcvbn (about 30,000 entries)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+class PortalPasswordUtil(PasswordUtil):
+    def validate(self, password: str, is_register: bool, **kwargs: Any) -> tuple[list | None, str]:
+        errors, normalised = super().validate(password, is_register, **kwargs)
+        if errors:
+            return errors, normalised
+        lowered = normalised.lower()
+        emails = [
+            str(kwargs.get("email") or ""),
+            str(getattr(kwargs.get("user"), "email", "") or ""),
+        ]
+        if lowered in common_passwords() or lowered.rstrip("0123456789!") in common_passwords():
+            return [
+                str(_l("This password is too common. Choose one that is harder to guess."))
+            ], normalised
+        if any(email and lowered == email.lower() for email in emails):
+            return [str(_l("Your password cannot be your e-mail address."))], normalised
+        return None, normalised
+
+
+def acquisition_choices() -> list[tuple[str, Any]]:
+    labels = {
+        "search": _l("A search engine"),
+        "social": _l("Social media"),
+        "friend": _l("A friend told me"),
+        "advert": _l("An advertisement"),
+        "press": _l("News or a review"),
+        "shop": _l("In a shop"),
+        "other": _l("Other"),
+    }
+    return [("", _l("Prefer not to say"))] + [(key, labels[key]) for key in ACQUISITION_SOURCES]
+
+
+class PortalRegisterForm(RegisterFormV2):
+    name = StringField(
+        _l("Your name"),
+        validators=[Optional(), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    acquisition_source = SelectField(
+        _l("How did you hear about us?"),
+        choices=acquisition_choices,
+        validators=[Optional()],
+        validate_choice=True,
+    )
+    acquisition_other = StringField(
+        _l("If other, where?"), validators=[Optional(), Length(max=120)]
+    )
+    referrer_code = StringField(
+        _l("Referral code (optional)"), validators=[Optional(), Length(max=16)]
+    )
+    newsletter_consent = BooleanField(
+        _l("Send me the newsletter (you can unsubscribe at any time)")
+    )
+
+    def validate(self, **kwargs: Any) -> bool:
+        valid = super().validate(**kwargs)
+        # One spelling per address, so look-ups and uniqueness do not depend on case.
+        if self.email.data:
+            self.email.data = self.email.data.strip().lower()
+        return valid

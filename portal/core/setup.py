@@ -1,0 +1,103 @@
+"""The steps of create_app: extensions, blueprints, CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request, session
+from flask_security import SQLAlchemyUserDatastore, user_registered
+
+from portal.core.db import configure_sqlite
+from portal.core.i18n import select_locale, select_timezone
+from portal.extensions import babel, csrf, db, limiter, mail, migrate, security, talisman
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    limiter.init_app(app)
+
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="strict-origin-when-cross-origin",
+        frame_options="DENY",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+
+    _init_security(app)
+
+
+def _init_security(app: Flask) -> None:
+    from portal.accounts.models import Role, User, WebAuthn
+    from portal.accounts.security import OutboxMailUtil, PortalPasswordUtil, PortalRegisterForm
+
+    datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn)
+    # init_app() only takes forms; the utility classes are read from the instance.
+    security._mail_util_cls = OutboxMailUtil
+    security._password_util_cls = PortalPasswordUtil
+    security.init_app(app, datastore, register_form=PortalRegisterForm)
+
+    @user_registered.connect_via(app)
+    def _on_registered(
+        _sender: Any, user: Any, form_data: dict[str, Any] | None = None, **_extra: Any
+    ) -> None:
+        from portal.accounts.services import complete_registration
+
+        code = (form_data or {}).get("referrer_code") or session.pop("referrer_code", None)
+        complete_registration(user, referrer_code=code, locale=select_locale())
+
+    # Login attempts are limited per address and per account; the message reveals nothing.
+    login_view: Any = app.view_functions["security.login"]
+    limit = app.config["LOGIN_RATE_LIMIT"]
+    login_view = limiter.limit(limit, methods=["POST"], scope="login-ip")(login_view)
+    login_view = limiter.limit(
+        limit,
+        methods=["POST"],
+        scope="login-account",
+        key_func=lambda: "account:" + (request.form.get("email") or "").strip().lower(),
+    )(login_view)
+    app.view_functions["security.login"] = login_view
+    for endpoint in ("security.forgot_password", "security.register", "security.send_confirmation"):
+        view: Any = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(
+                app.config["ACCOUNT_FORM_RATE_LIMIT"], methods=["POST"], scope=endpoint
+            )(view)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from portal.core.cli import portal_cli
+
+    app.cli.add_command(portal_cli)

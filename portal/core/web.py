@@ -1,0 +1,50 @@
+"""Per-request plumbing: write intent, the one commit per request, template context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask_wtf.csrf import generate_csrf
+
+from portal.core.db import write_intent
+from portal.core.i18n import current_locale_code, html_lang, text_direction
+from portal.core.nav import home_blocks, nav_items
+from portal.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _declare_write_intent() -> None:
+        write_intent.set(request.method not in SAFE_METHODS)
+
+    @app.after_request
+    def _commit_or_roll_back(response: Response) -> Response:
+        # The one place a request's unit of work is committed: only when it succeeded.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    app.teardown_request(_deliver_committed_mail)
+
+    @app.context_processor
+    def _template_context() -> dict[str, Any]:
+        return {
+            "languages": current_app.config["LANGUAGES"],
+            "text_direction": text_direction,
+            "html_lang": html_lang,
+            "csrf_token": generate_csrf,
+            "nav_items": nav_items,
+            "home_blocks": home_blocks,
+            "current_locale_code": current_locale_code,
+        }
+
+
+def _deliver_committed_mail(_exc: BaseException | None) -> None:
+    from portal.jobs.outbox import deliver_committed
+
+    deliver_committed()
