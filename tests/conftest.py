@@ -120,7 +120,9 @@ def _reset_database(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[Mailbox, int]) -> Flask:
+def app(
+    tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[Mailbox, int]
+) -> Iterator[Flask]:
     _box, port = smtp_server
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(
@@ -139,7 +141,11 @@ def app(tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[Mailbox, in
 
         ensure_reference_data()
         db.session.commit()
-    return application
+    yield application
+    with application.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture(autouse=True)

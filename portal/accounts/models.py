@@ -117,3 +117,30 @@ class Department(db.Model):  # type: ignore[name-defined,misc]
     members: Mapped[list[User]] = relationship(
         secondary=department_members, back_populates="departments"
     )
+
+
+RELATIONSHIP_STAGES = ("exploration", "awareness", "expansion", "commitment", "dissolution")
+
+
+class CustomerValue(db.Model):  # type: ignore[name-defined,misc]
+    """What a customer is worth, stored for fast listing; recomputed by the value job."""
+
+    __tablename__ = "customer_value"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    spend_12m_minor: Mapped[int] = mapped_column(default=0, index=True)
+    spend_by_month: Mapped[dict] = mapped_column(db.JSON, default=dict)  # {"2026-03": minor units}
+    order_count: Mapped[int] = mapped_column(default=0)
+    average_order_minor: Mapped[int] = mapped_column(default=0)
+    first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    is_golden: Mapped[bool] = mapped_column(default=False, index=True)
+    is_lapsed: Mapped[bool] = mapped_column(default=False, index=True)
+    stage: Mapped[str] = mapped_column(String(12), default="exploration", index=True)
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(backref=db.backref("value", uselist=False, lazy="select"))

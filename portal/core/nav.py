@@ -73,3 +73,41 @@ def register_home_block(template: str, visible: Callable[[Any], bool], *, order:
 
 def home_blocks() -> list[str]:
     return [template for _order, template, visible in HOME_BLOCKS if visible(current_user)]
+
+
+#: Staff area side navigation: features add their staff pages here.
+STAFF_NAV: list[NavEntry] = []
+
+
+def register_staff_nav(
+    endpoint: str,
+    label: Any,
+    visible: Callable[[Any], bool],
+    *,
+    order: int = 50,
+    prefix: str | None = None,
+) -> None:
+    if any(entry.endpoint == endpoint for entry in STAFF_NAV):
+        return
+    STAFF_NAV.append(NavEntry(endpoint, label, visible, order, prefix))
+    STAFF_NAV.sort(key=lambda entry: entry.order)
+
+
+def staff_nav_items() -> list[dict[str, Any]]:
+    items = []
+    for entry in STAFF_NAV:
+        if not entry.visible(current_user):
+            continue
+        url = url_for(entry.endpoint)
+        active = request.path.startswith(entry.prefix or url)
+        items.append({"url": url, "label": entry.label, "active": active})
+    return items
+
+
+def has_role(*names: str) -> Callable[[Any], bool]:
+    """A visibility predicate: signed in and holding one of ``names``."""
+
+    def _visible(user: Any) -> bool:
+        return bool(user.is_authenticated and user.role_names & set(names))
+
+    return _visible

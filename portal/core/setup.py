@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from flask import Flask, request, session
@@ -89,12 +90,25 @@ def _init_security(app: Flask) -> None:
             )(view)
 
 
+#: Feature packages, in the order their blueprints register. Each exposes ``init_app(app)``
+#: that imports its models and registers its blueprints, navigation and CLI commands.
+FEATURES = ("accounts", "jobs", "orders", "feedback", "surveys", "community", "staff", "api")
+
+
 def register_blueprints(app: Flask) -> None:
-    from portal.accounts.views import bp as accounts_bp
     from portal.core.views import bp as core_bp
 
     app.register_blueprint(core_bp)
-    app.register_blueprint(accounts_bp)
+    for name in FEATURES:
+        try:
+            module = importlib.import_module(f"portal.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"portal.{name}":
+                continue
+            raise
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app)
 
 
 def register_cli(app: Flask) -> None:

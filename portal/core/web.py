@@ -9,7 +9,7 @@ from flask_wtf.csrf import generate_csrf
 
 from portal.core.db import write_intent
 from portal.core.i18n import current_locale_code, html_lang, text_direction
-from portal.core.nav import home_blocks, nav_items
+from portal.core.nav import home_blocks, nav_items, staff_nav_items
 from portal.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,6 +40,7 @@ def register_request_hooks(app: Flask) -> None:
             "csrf_token": generate_csrf,
             "nav_items": nav_items,
             "home_blocks": home_blocks,
+            "staff_nav_items": staff_nav_items,
             "current_locale_code": current_locale_code,
         }
 

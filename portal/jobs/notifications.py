@@ -1,0 +1,59 @@
+"""In-portal notifications: written in the same transaction as the event that causes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.jobs.models import Notification
+
+
+def notify(
+    user_id: int,
+    *,
+    kind: str,
+    message: str,
+    url: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Notification:
+    """Record a notification for ``user_id``. ``message`` is a msgid formatted with ``data``."""
+    notification = Notification(
+        user_id=user_id, kind=kind, message=message, url=url, data=data or {}
+    )
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
+def unread_count(user_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def recent(user_id: int, limit: int = 50) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_all_read(user_id: int) -> int:
+    result: Any = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return int(result.rowcount or 0)
