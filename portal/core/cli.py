@@ -103,3 +103,19 @@ def serve(host: str, port: int) -> None:
             use_reloader=False,
             use_debugger=False,
         )
+
+
+@portal_cli.command("run-task")
+@click.argument("name", required=False)
+@with_appcontext
+def run_task(name: str | None) -> None:
+    """Run a periodic task now (without NAME: list them)."""
+    from portal.jobs.schedule import PERIODIC_TASKS, run_periodic
+
+    if not name:
+        for task in sorted(PERIODIC_TASKS.values(), key=lambda t: t.name):
+            click.echo(f"{task.name:<40} {task.cron}")
+        return
+    if name not in PERIODIC_TASKS:
+        raise click.ClickException(f"No task named {name}.")
+    click.echo(f"{name}: {run_periodic(name)!r}")
