@@ -144,3 +144,44 @@ class CustomerValue(db.Model):  # type: ignore[name-defined,misc]
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(backref=db.backref("value", uselist=False, lazy="select"))
+
+
+TOUCHPOINT_KINDS = (
+    "thank_you",
+    "birthday",
+    "anniversary",
+    "gift",
+    "coupon",
+    "call",
+    "email",
+    "meeting",
+    "note",
+)
+#: Kinds staff log by hand on the customer 360 page.
+MANUAL_TOUCHPOINT_KINDS = ("call", "email", "gift", "meeting", "note", "coupon")
+
+
+class Touchpoint(db.Model):  # type: ignore[name-defined,misc]
+    """How we thanked (or otherwise touched) a customer: by staff or by automation.
+
+    Automated touchpoints carry an ``occasion`` key (e.g. ``birthday:2026``) that is unique
+    per customer and kind, so a greeting is sent at most once per occasion.
+    """
+
+    __tablename__ = "touchpoint"
+    __table_args__ = (
+        db.UniqueConstraint("user_id", "kind", "occasion"),
+        db.Index("ix_touchpoint_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    occasion: Mapped[str | None] = mapped_column(String(60))
+    note: Mapped[str | None] = mapped_column(Text)
+    coupon_code: Mapped[str | None] = mapped_column(String(40))
+    automated: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

@@ -99,7 +99,7 @@ def staff_nav_items() -> list[dict[str, Any]]:
         if not entry.visible(current_user):
             continue
         url = url_for(entry.endpoint)
-        active = request.path.startswith(entry.prefix or url)
+        active = request.path == url or bool(entry.prefix and request.path.startswith(entry.prefix))
         items.append({"url": url, "label": entry.label, "active": active})
     return items
 

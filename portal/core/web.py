@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import generate_csrf
@@ -14,11 +15,22 @@ from portal.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writes_on_get(view: F) -> F:
+    """Mark a view that writes even when read with GET (e.g. it records an audit entry), so
+    its transaction takes the write lock up front on SQLite."""
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
 
 def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _declare_write_intent() -> None:
-        write_intent.set(request.method not in SAFE_METHODS)
+        view = app.view_functions.get(request.endpoint or "")
+        writes = request.method not in SAFE_METHODS or getattr(view, "writes_on_get", False)
+        write_intent.set(bool(writes))
 
     @app.after_request
     def _commit_or_roll_back(response: Response) -> Response:

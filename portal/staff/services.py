@@ -1,0 +1,329 @@
+"""Staff insight read models: dashboard figures, customer search, the customer 360."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import CustomerValue, Role, Touchpoint, User
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.orders.models import Order
+from portal.staff.forms import TOUCHPOINT_LABELS
+
+PERIOD_CHOICES = (7, 30, 90)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> int:
+        return max((self.end - self.start).days, 1)
+
+    def previous(self) -> Period:
+        length = self.end - self.start
+        return Period(self.start - length, self.start)
+
+
+def parse_period(
+    days: str | None, start: str | None, end: str | None, *, now: datetime | None = None
+) -> Period:
+    """7, 30 or 90 days back from now, or a custom range of dates (inclusive)."""
+    now = now or utcnow()
+    if start and end:
+        try:
+            first = date.fromisoformat(start)
+            last = date.fromisoformat(end)
+        except ValueError:
+            first = last = None  # type: ignore[assignment]
+        if first and last and first <= last and (last - first).days <= 3660:
+            tz = now.tzinfo
+            return Period(
+                datetime(first.year, first.month, first.day, tzinfo=tz),
+                datetime(last.year, last.month, last.day, tzinfo=tz) + timedelta(days=1),
+            )
+    length = int(days) if days and days.isdigit() and int(days) in PERIOD_CHOICES else 30
+    return Period(now - timedelta(days=length), now)
+
+
+# --- Customers on the dashboard -------------------------------------------------------------
+
+
+def _customers_query() -> Any:
+    return (
+        select(User.id).join(User.roles).where(Role.name == "customer", User.deleted_at.is_(None))
+    )
+
+
+@dataclass
+class CustomerFigures:
+    customers: int
+    golden: int
+    golden_revenue_share: float  # 0..1
+    revenue_12m_minor: int
+    lapsed: int
+    stages: list[tuple[str, int]]
+    sources: list[tuple[str, int]]
+    referral_leaders: list[tuple[User, int]]
+    new_customers: int
+    currency: str = "EUR"
+
+
+def customer_figures(period: Period) -> CustomerFigures:
+    customer_ids = _customers_query().subquery()
+    customers = db.session.scalar(select(func.count()).select_from(customer_ids)) or 0
+    value = select(
+        func.count().filter(CustomerValue.is_golden),
+        func.coalesce(func.sum(CustomerValue.spend_12m_minor).filter(CustomerValue.is_golden), 0),
+        func.coalesce(func.sum(CustomerValue.spend_12m_minor), 0),
+        func.count().filter(CustomerValue.is_lapsed),
+    )
+    golden, golden_revenue, revenue, lapsed = db.session.execute(value).one()
+    stages = db.session.execute(
+        select(CustomerValue.stage, func.count())
+        .group_by(CustomerValue.stage)
+        .order_by(func.count().desc())
+    ).all()
+    joined = (User.joined_at >= period.start) & (User.joined_at < period.end)
+    sources = [
+        (source or "unknown", count)
+        for source, count in db.session.execute(
+            select(User.acquisition_source, func.count(User.id))
+            .where(User.id.in_(select(customer_ids.c.id)), joined)
+            .group_by(User.acquisition_source)
+            .order_by(func.count(User.id).desc())
+        ).all()
+    ]
+    referred = db.session.execute(
+        select(User.referred_by_id, func.count(User.id))
+        .where(User.referred_by_id.is_not(None), joined)
+        .group_by(User.referred_by_id)
+        .order_by(func.count(User.id).desc())
+        .limit(10)
+    ).all()
+    leaders_by_id = {
+        u.id: u
+        for u in db.session.scalars(select(User).where(User.id.in_([row[0] for row in referred])))
+    }
+    new_customers = sum(count for _source, count in sources)
+    return CustomerFigures(
+        customers=customers,
+        golden=golden or 0,
+        golden_revenue_share=(golden_revenue / revenue) if revenue else 0.0,
+        revenue_12m_minor=int(revenue or 0),
+        lapsed=lapsed or 0,
+        stages=[(stage, count) for stage, count in stages],
+        sources=[(source, count) for source, count in sources],
+        referral_leaders=[
+            (leaders_by_id[uid], count) for uid, count in referred if uid in leaders_by_id
+        ],
+        new_customers=new_customers,
+    )
+
+
+#: Dashboard blocks from other features: (order, template, context builder(period, departments)).
+DASHBOARD_BLOCKS: list[tuple[int, str, Callable[[Period, list[int] | None], dict[str, Any]]]] = []
+
+
+def register_dashboard_block(
+    template: str, builder: Callable[[Period, list[int] | None], dict[str, Any]], *, order: int = 50
+) -> None:
+    if any(block[1] == template for block in DASHBOARD_BLOCKS):
+        return
+    DASHBOARD_BLOCKS.append((order, template, builder))
+    DASHBOARD_BLOCKS.sort(key=lambda block: block[0])
+
+
+# --- Customer search and 360 ----------------------------------------------------------------
+
+
+#: Extra ways to find a customer: a function(query) -> list of user ids (e.g. by reference).
+SEARCH_PROVIDERS: list[Callable[[str], list[int]]] = []
+
+
+def search_customers(query: str, *, page: int = 1, per_page: int = 25) -> tuple[list[User], int]:
+    query = (query or "").strip()[:120]
+    statement = (
+        select(User).join(User.roles).where(Role.name == "customer", User.deleted_at.is_(None))
+    )
+    if query:
+        pattern = f"%{query.lower()}%"
+        ids: list[int] = list(
+            db.session.scalars(select(Order.user_id).where(Order.number == query))
+        )
+        for provider in SEARCH_PROVIDERS:
+            ids.extend(provider(query))
+        statement = statement.where(
+            or_(
+                func.lower(User.name).like(pattern),
+                func.lower(User.preferred_name).like(pattern),
+                func.lower(User.email).like(pattern),
+                User.id.in_(ids),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    users = list(
+        db.session.scalars(
+            statement.options(selectinload(User.value))  # type: ignore[attr-defined]
+            .order_by(User.joined_at.desc(), User.id.desc())
+            .limit(per_page)
+            .offset((max(page, 1) - 1) * per_page)
+        )
+    )
+    return users, total
+
+
+def get_customer_or_404(user_id: int) -> User:
+    from flask import abort
+
+    user = db.session.scalar(
+        select(User).join(User.roles).where(User.id == user_id, Role.name == "customer")
+    )
+    if user is None:
+        abort(404)
+    return user
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str
+    title: str
+    url: str | None = None
+    detail: str | None = None
+
+
+#: Features add what they know about a customer: function(user) -> list[TimelineEntry].
+TIMELINE_PROVIDERS: list[Callable[[User], list[TimelineEntry]]] = []
+#: Sections shown on the 360 page: (order, template, context builder(user)).
+CUSTOMER_SECTIONS: list[tuple[int, str, Callable[[User], dict[str, Any]]]] = []
+
+
+def register_customer_section(
+    template: str, builder: Callable[[User], dict[str, Any]], *, order: int = 50
+) -> None:
+    if any(section[1] == template for section in CUSTOMER_SECTIONS):
+        return
+    CUSTOMER_SECTIONS.append((order, template, builder))
+    CUSTOMER_SECTIONS.sort(key=lambda section: section[0])
+
+
+@dataclass
+class Customer360:
+    user: User
+    value: CustomerValue | None
+    orders: list[Order]
+    touchpoints: list[Touchpoint]
+    referred: list[User]
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    sections: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def customer_360(user: User, *, viewer_id: int | None) -> Customer360:
+    """Everything about one customer; the view of personal data is written to the audit log."""
+    audit.record("customer.view", object_type="user", object_id=user.id, actor_id=viewer_id)
+    value = db.session.get(CustomerValue, user.id)
+    orders = list(
+        db.session.scalars(
+            select(Order).where(Order.user_id == user.id).order_by(Order.placed_at.desc()).limit(50)
+        )
+    )
+    touchpoints = list(
+        db.session.scalars(
+            select(Touchpoint)
+            .options(selectinload(Touchpoint.created_by))
+            .where(Touchpoint.user_id == user.id)
+            .order_by(Touchpoint.created_at.desc())
+            .limit(100)
+        )
+    )
+    referred = list(
+        db.session.scalars(
+            select(User).where(User.referred_by_id == user.id).order_by(User.joined_at.desc())
+        )
+    )
+    timeline = [TimelineEntry(user.joined_at, "joined", gettext("Joined the portal"))]
+    timeline += [
+        TimelineEntry(
+            o.placed_at, "order", gettext("Order %(number)s", number=o.number), detail=o.status
+        )
+        for o in orders
+    ]
+    timeline += [
+        TimelineEntry(
+            t.created_at,
+            f"touchpoint:{t.kind}",
+            str(TOUCHPOINT_LABELS.get(t.kind, t.kind)),
+            detail=t.note or t.coupon_code,
+        )
+        for t in touchpoints
+    ]
+    timeline += [
+        TimelineEntry(
+            friend.joined_at, "referral", gettext("Brought %(name)s", name=friend.display_name)
+        )
+        for friend in referred
+    ]
+    for provider in TIMELINE_PROVIDERS:
+        timeline += provider(user)
+    timeline.sort(key=lambda entry: entry.at, reverse=True)
+    sections = [(template, builder(user)) for _order, template, builder in CUSTOMER_SECTIONS]
+    return Customer360(
+        user=user,
+        value=value,
+        orders=orders,
+        touchpoints=touchpoints,
+        referred=referred,
+        timeline=timeline,
+        sections=sections,
+    )
+
+
+def log_touchpoint(
+    user: User, *, kind: str, note: str | None, coupon_code: str | None, staff_id: int | None
+) -> Touchpoint:
+    touchpoint = Touchpoint(
+        user_id=user.id,
+        kind=kind,
+        note=note or None,
+        coupon_code=(coupon_code or "").strip().upper() or None,
+        created_by_id=staff_id,
+        automated=False,
+    )
+    db.session.add(touchpoint)
+    audit.record(
+        "customer.touchpoint",
+        object_type="user",
+        object_id=user.id,
+        detail={"kind": kind},
+        actor_id=staff_id,
+    )
+    db.session.flush()
+    return touchpoint
+
+
+def spend_by_month(
+    value: CustomerValue | None, *, months: int = 12, today: date | None = None
+) -> list[tuple[str, int]]:
+    """The last ``months`` calendar months, oldest first, with spend in minor units."""
+    today = today or utcnow().date()
+    data = (value.spend_by_month if value else None) or {}
+    result = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        key = f"{year:04d}-{month:02d}"
+        result.append((key, int(data.get(key, 0))))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(result))
