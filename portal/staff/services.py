@@ -327,3 +327,42 @@ def spend_by_month(
         if month == 0:
             year, month = year - 1, 12
     return list(reversed(result))
+
+
+def search_audit(
+    query: str, *, action: str | None, page: int, per_page: int = 50
+) -> tuple[list[Any], int]:
+    from portal.core.audit import AuditEntry
+
+    statement = select(AuditEntry)
+    query = (query or "").strip()[:120]
+    if action:
+        statement = statement.where(AuditEntry.action == action)
+    if query:
+        pattern = f"%{query.lower()}%"
+        actor_ids = select(User.id).where(func.lower(User.email).like(pattern))
+        statement = statement.where(
+            or_(
+                func.lower(AuditEntry.action).like(pattern),
+                AuditEntry.object_id == query,
+                AuditEntry.actor_id.in_(actor_ids),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    entries = list(
+        db.session.scalars(
+            statement.options(selectinload(AuditEntry.actor))
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(per_page)
+            .offset((max(page, 1) - 1) * per_page)
+        )
+    )
+    return entries, total
+
+
+def audit_actions() -> list[str]:
+    from portal.core.audit import AuditEntry
+
+    return list(
+        db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    )

@@ -157,6 +157,38 @@ def log_touchpoint(user_id: int) -> ResponseReturnValue:
     return _render_360(user, form, 422)
 
 
+@bp.route("/audit")
+def audit_log() -> ResponseReturnValue:
+    require_roles("admin")
+    query = request.args.get("q", "")
+    action = request.args.get("action") or None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    entries, total = services.search_audit(query, action=action, page=page)
+    if request.args.get("format") == "csv":
+        rows = [
+            (
+                e.created_at.isoformat(),
+                e.actor.email if e.actor else "",
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.ip_address,
+            )
+            for e in entries
+        ]
+        return csv_response("audit.csv", ["at", "actor", "action", "object", "id", "ip"], rows)
+    return render_template(
+        "staff/audit.html",
+        entries=entries,
+        total=total,
+        query=query,
+        action=action,
+        actions=services.audit_actions(),
+        page=page,
+        per_page=50,
+    )
+
+
 def _department_choices() -> list[tuple[int, str]]:
     from sqlalchemy import select
 

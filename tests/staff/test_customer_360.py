@@ -155,3 +155,24 @@ def test_customer_list_query_count_is_fixed(app, make_user, logged_in):
     assert many.count == few.count
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) >= 9
+
+
+def test_audit_log_is_for_admins_and_searchable(app, make_user):
+    from tests.conftest import login
+
+    user_id = _customer(app, make_user, email="audited@example.com", number="AU-1")
+    make_user("viewer@example.com", roles=("manager",))
+    make_user("auditor@example.com", roles=("admin",))
+    with app.app_context():
+        from portal.accounts.models import User as U
+
+        admin = db.session.scalar(select(U).where(U.email == "auditor@example.com"))
+        admin.tf_primary_method = "authenticator"  # admins need two-factor to get in
+        db.session.commit()
+    viewer = app.test_client()
+    login(viewer, "viewer@example.com")
+    viewer.get(f"/staff/customers/{user_id}")
+    assert viewer.get("/staff/audit").status_code == 403
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(user_id)))
+        assert entry is not None and entry.actor.email == "viewer@example.com"

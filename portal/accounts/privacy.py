@@ -1,0 +1,95 @@
+"""What the accounts and jobs tables hold about a person, for export and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from portal.accounts.models import CustomerValue, Touchpoint, User
+from portal.extensions import db
+from portal.jobs.models import Notification, OutboxMessage
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
+
+
+def export_touchpoints(user: User) -> list[dict[str, Any]]:
+    return [
+        {"kind": t.kind, "at": _iso(t.created_at), "note": t.note, "coupon_code": t.coupon_code}
+        for t in db.session.scalars(select(Touchpoint).where(Touchpoint.user_id == user.id))
+    ]
+
+
+def export_notifications(user: User) -> list[dict[str, Any]]:
+    return [
+        {"kind": n.kind, "message": n.message, "data": n.data, "at": _iso(n.created_at)}
+        for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id))
+    ]
+
+
+def export_mail(user: User) -> list[dict[str, Any]]:
+    return [
+        {"subject": m.subject, "to": m.to_address, "status": m.status, "at": _iso(m.created_at)}
+        for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == user.id))
+    ]
+
+
+def export_value(user: User) -> dict[str, Any] | None:
+    value = db.session.get(CustomerValue, user.id)
+    if value is None:
+        return None
+    return {
+        "spend_12m_minor": value.spend_12m_minor,
+        "currency": value.currency,
+        "order_count": value.order_count,
+        "stage": value.stage,
+        "golden": value.is_golden,
+        "lapsed": value.is_lapsed,
+    }
+
+
+def export_orders(user: User) -> list[dict[str, Any]]:
+    from portal.orders.models import Order
+
+    return [
+        {
+            "number": o.number,
+            "status": o.status,
+            "currency": o.currency,
+            "total_minor": o.total_minor,
+            "placed_at": _iso(o.placed_at),
+            "items": [
+                {
+                    "sku": i.sku,
+                    "name": i.name,
+                    "quantity": i.quantity,
+                    "unit_price_minor": i.unit_price_minor,
+                }
+                for i in o.items
+            ],
+        }
+        for o in db.session.scalars(select(Order).where(Order.user_id == user.id))
+    ]
+
+
+def erase_personal_rows(user: User) -> None:
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == user.id))
+    db.session.execute(delete(Touchpoint).where(Touchpoint.user_id == user.id))
+
+
+def register() -> None:
+    from portal.accounts.services import DATA_ERASERS, DATA_EXPORTERS
+
+    DATA_EXPORTERS.update(
+        {
+            "touchpoints": export_touchpoints,
+            "notifications": export_notifications,
+            "mail": export_mail,
+            "value": export_value,
+            "orders": export_orders,
+        }
+    )
+    DATA_ERASERS["accounts"] = erase_personal_rows
