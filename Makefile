@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi.py
 LOCALES := en lv pl ru zh_Hans ar
 
-.PHONY: totp run test install migrate seed translations extract-messages lint typecheck pytest clean
+.PHONY: bench totp run test install migrate seed translations extract-messages lint typecheck pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,7 @@ clean:
 
 totp: install
 	@$(BIN)/flask portal demo-totp admin@example.com
+
+bench: install translations
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -16,6 +16,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> tuple[str, int]:
         db.session.rollback()
+        app.logger.info("CSRF check failed on %s: %s", request.path, error.description)
         return render_template("errors/400.html", reason=error.description), 400
 
     @app.errorhandler(HTTPException)

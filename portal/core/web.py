@@ -26,11 +26,13 @@ def writes_on_get(view: F) -> F:
 
 
 def register_request_hooks(app: Flask) -> None:
-    @app.before_request
     def _declare_write_intent() -> None:
         view = app.view_functions.get(request.endpoint or "")
         writes = request.method not in SAFE_METHODS or getattr(view, "writes_on_get", False)
         write_intent.set(bool(writes))
+
+    # First of all hooks: extensions' own hooks (loading the user) may already query.
+    app.before_request_funcs.setdefault(None, []).insert(0, _declare_write_intent)
 
     @app.after_request
     def _commit_or_roll_back(response: Response) -> Response:
@@ -42,6 +44,11 @@ def register_request_hooks(app: Flask) -> None:
         return response
 
     app.teardown_request(_deliver_committed_mail)
+
+    @app.teardown_request
+    def _reset_write_intent(_exc: BaseException | None) -> None:
+        # Work outside requests (CLI, jobs) in the same thread writes by default.
+        write_intent.set(True)
 
     @app.context_processor
     def _template_context() -> dict[str, Any]:
