@@ -33,8 +33,8 @@ run: seed translations
 	@$(BIN)/flask portal serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check portal tests config.py wsgi.py
-	$(BIN)/ruff format --check portal tests config.py wsgi.py
+	$(BIN)/ruff check portal tests bench config.py wsgi.py
+	$(BIN)/ruff format --check portal tests bench config.py wsgi.py
 
 typecheck: install
 	$(BIN)/mypy

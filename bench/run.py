@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 DATA = ROOT / "bench" / "data"
-DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - the demo accounts' published password
+DEMO_PASSWORD = "portal-demo-2026"
 
 
 @dataclass
@@ -56,7 +56,7 @@ def default_targets() -> list[Target]:
     extra = ROOT / "bench" / "targets.py"
     if extra.exists():
         namespace: dict = {"Target": Target}
-        exec(compile(extra.read_text(), str(extra), "exec"), namespace)  # noqa: S102 - our own file
+        exec(compile(extra.read_text(), str(extra), "exec"), namespace)
         targets.extend(namespace.get("TARGETS", []))
     return targets
 
@@ -73,36 +73,43 @@ def _secrets() -> dict[str, str]:
 
     path = DATA / "secrets.json"
     if not path.exists():
-        path.write_text(json.dumps({
-            "SECRET_KEY": secrets.token_hex(32),
-            "SECURITY_PASSWORD_SALT": secrets.token_hex(16),
-            "TOTP_SECRET": secrets.token_hex(16),
-        }))
+        path.write_text(
+            json.dumps(
+                {
+                    "SECRET_KEY": secrets.token_hex(32),
+                    "SECURITY_PASSWORD_SALT": secrets.token_hex(16),
+                    "TOTP_SECRET": secrets.token_hex(16),
+                }
+            )
+        )
     return dict(json.loads(path.read_text()))
 
 
 def environment(database_url: str, instance: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(_secrets())
-    env.update({
-        "FLASK_APP": "wsgi.py",
-        "PORTAL_CONFIG": "production",
-        "PORTAL_INSTANCE_DIR": str(instance),
-        "DATABASE_URL": database_url,
-        "FORCE_HTTPS": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "PREFERRED_URL_SCHEME": "http",
-        "MAIL_BACKEND": "null",
-        # The load generator signs in from one address: lift the sign-in limit for the run.
-        "LOGIN_RATE_LIMIT": "10000 per minute",
-    })
+    env.update(
+        {
+            "FLASK_APP": "wsgi.py",
+            "PORTAL_CONFIG": "production",
+            "PORTAL_INSTANCE_DIR": str(instance),
+            "DATABASE_URL": database_url,
+            "FORCE_HTTPS": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "PREFERRED_URL_SCHEME": "http",
+            "MAIL_BACKEND": "null",
+            # The load generator signs in from one address: lift the sign-in limit for the run.
+            "LOGIN_RATE_LIMIT": "10000 per minute",
+        }
+    )
     return env
 
 
 def prepare(env: dict[str, str], seed: str) -> None:
     def flask(*args: str) -> None:
-        subprocess.run([str(BIN / "flask"), *args], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "flask"), *args], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
 
     flask("db", "upgrade")
     flask("portal", "seed-demo")
@@ -112,13 +119,23 @@ def prepare(env: dict[str, str], seed: str) -> None:
 
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-         "warning", "wsgi:app"],
-        env=env, cwd=ROOT, start_new_session=True,
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
     )
     for _ in range(100):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
                 return process
         except OSError:
             time.sleep(0.2)
@@ -132,8 +149,9 @@ def sign_in(base: str, email: str) -> str:
     page = opener.open(f"{base}/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert token, "no CSRF token on the sign-in page"
-    data = urllib.parse.urlencode({"email": email, "password": DEMO_PASSWORD,
-                                   "csrf_token": token.group(1)}).encode()
+    data = urllib.parse.urlencode(
+        {"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
+    ).encode()
     response = opener.open(f"{base}/login", data=data)
     response.read()
     # A successful sign-in redirects away from the form.
@@ -142,23 +160,38 @@ def sign_in(base: str, email: str) -> str:
 
 
 def run_wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "-s",
-               str(ROOT / "bench" / "wrk_report.lua"), url]
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "-s",
+        str(ROOT / "bench" / "wrk_report.lua"),
+        url,
+    ]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    match = re.search(r"BENCH requests=(\d+) duration_us=(\d+) errors=(\d+) p50=(\d+) p95=(\d+) p99=(\d+)",
-                      output)
+    match = re.search(
+        r"BENCH requests=(\d+) duration_us=(\d+) errors=(\d+) p50=(\d+) p95=(\d+) p99=(\d+)", output
+    )
     assert match, output
     requests, duration_us, errors, p50, p95, p99 = (int(v) for v in match.groups())
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": requests / (duration_us / 1e6), "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
-            "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000}
+    return {
+        "rps": requests / (duration_us / 1e6),
+        "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+    }
 
 
-def count_queries(env: dict[str, str], targets: list[Target], ids: dict[str, object]) -> dict[str, int]:
+def count_queries(
+    env: dict[str, str], targets: list[Target], ids: dict[str, object]
+) -> dict[str, int]:
     """Queries per request, counted in-process with the same configuration and database."""
-    script = r'''
+    script = r"""
 import json, os, re, sys
 from sqlalchemy import event
 from portal import create_app
@@ -191,17 +224,25 @@ for name, path, user, method in targets:
     assert r.status_code < 300, (path, r.status_code)
     counts[name] = n[0]
 print(json.dumps(counts))
-'''
+"""
     import json
 
     payload = json.dumps([(t.name, t.path.format(**ids), t.user, t.method) for t in targets])
-    output = subprocess.run([str(BIN / "python"), "-c", script, payload], env=env, cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [str(BIN / "python"), "-c", script, payload],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def worker_memory_mb(master_pid: int) -> float:
-    children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
+    children = subprocess.run(
+        ["pgrep", "-P", str(master_pid)], capture_output=True, text=True
+    ).stdout.split()
     sizes = []
     for pid in children:
         status = Path(f"/proc/{pid}/status")
@@ -220,13 +261,21 @@ def lookup_ids(env: dict[str, str]) -> dict[str, object]:
         "with app.app_context():\n"
         "    print(db.session.scalar(select(User.id).where(User.email == 'anna@example.com')))\n"
     )
-    output = subprocess.run([str(BIN / "python"), "-c", script], env=env, cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [str(BIN / "python"), "-c", script],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {"anna_id": int(output.strip().splitlines()[-1])}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--seed", default="demo", help="demo, small or full (seed-scale preset)")
     parser.add_argument("--duration", type=int, default=10)
@@ -256,7 +305,10 @@ def main() -> None:
             url = base + target.path.format(**ids)
             result = run_wrk(url, cookies.get(target.user), args.duration, args.connections)
             rows.append((target, result))
-            print(f"{target.name:<32} {result['rps']:>9.1f} req/s  p95 {result['p95']:.1f} ms", flush=True)
+            print(
+                f"{target.name:<32} {result['rps']:>9.1f} req/s  p95 {result['p95']:.1f} ms",
+                flush=True,
+            )
         memory = worker_memory_mb(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from portal import create_app
+from portal.core.db import write_intent
 from portal.core.urls import safe_next
 from portal.extensions import db
 from tests.conftest import csrf_from
@@ -70,6 +71,8 @@ def test_production_refuses_default_secret(secret):
 
 
 def test_sqlite_is_set_up_as_a_real_database(app):
+    # A read on a second connection while the test transaction holds the write lock.
+    token = write_intent.set(False)
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite only")
@@ -80,18 +83,21 @@ def test_sqlite_is_set_up_as_a_real_database(app):
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    write_intent.reset(token)
 
 
 def test_models_and_migrations_agree(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    token = write_intent.set(False)
     with app.app_context():
         engine = db.engines[None]
         raw = engine.engine if hasattr(engine, "engine") else engine
         with raw.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
+    write_intent.reset(token)
     assert diff == []
 
 
