@@ -119,3 +119,18 @@ def run_task(name: str | None) -> None:
     if name not in PERIODIC_TASKS:
         raise click.ClickException(f"No task named {name}.")
     click.echo(f"{name}: {run_periodic(name)!r}")
+
+
+@portal_cli.command("rebuild-rollups")
+@click.option("--since", default=None, help="First day (YYYY-MM-DD); default three years back.")
+@with_appcontext
+def rebuild_rollups(since: str | None) -> None:
+    """Rebuild the dashboard's daily rollup tables from the source data."""
+    from datetime import date
+
+    from portal.staff.rollups import rebuild_all
+
+    first = date.fromisoformat(since) if since else None
+    written = rebuild_all(first)
+    db.session.commit()
+    click.echo(f"{written} rollup rows written.")

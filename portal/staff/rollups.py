@@ -1,0 +1,139 @@
+"""Daily rollups for the dashboard: aggregates kept current by a job, never rebuilt per view.
+
+A feature registers a builder per metric: ``builder(start, end)`` returns rows of
+``(day, department_id or None, key, count, total)`` for the UTC days in [start, end). The job
+rebuilds the recent days every few minutes; `flask portal rebuild-rollups` rebuilds them all.
+The dashboard only sums rows over the chosen period, so it costs the same however large the
+underlying tables grow. Medians come from histogram rows (the key is the bucket).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import BigInteger, Date, Index, Integer, String, delete, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core.db import utcnow
+from portal.extensions import db
+
+RollupRow = tuple[date, int | None, str, int, int]
+Builder = Callable[[date, date], Iterable[RollupRow]]
+
+ROLLUP_BUILDERS: dict[str, Builder] = {}
+
+
+class DailyMetric(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "daily_metric"
+    __table_args__ = (Index("ix_daily_metric_metric_day", "metric", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(60), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def register_rollup(metric: str, builder: Builder) -> None:
+    ROLLUP_BUILDERS[metric] = builder
+
+
+def rebuild(start: date, end: date, metrics: Iterable[str] | None = None) -> int:
+    """Replace the rows of [start, end) for the given metrics; returns rows written."""
+    written = 0
+    for metric in metrics or list(ROLLUP_BUILDERS):
+        builder = ROLLUP_BUILDERS[metric]
+        db.session.execute(
+            delete(DailyMetric).where(
+                DailyMetric.metric == metric, DailyMetric.day >= start, DailyMetric.day < end
+            )
+        )
+        rows = [
+            {
+                "metric": metric,
+                "day": day,
+                "department_id": department,
+                "key": key or "",
+                "count": int(count),
+                "total": int(total),
+            }
+            for day, department, key, count, total in builder(start, end)
+        ]
+        if rows:
+            db.session.execute(DailyMetric.__table__.insert(), rows)
+        written += len(rows)
+    db.session.flush()
+    return written
+
+
+def refresh_recent(days: int = 2) -> int:
+    """The periodic job: today and yesterday change as work happens."""
+    today = utcnow().date()
+    return rebuild(today - timedelta(days=days - 1), today + timedelta(days=1))
+
+
+def rebuild_all(since: date | None = None) -> int:
+    today = utcnow().date()
+    return rebuild(since or today - timedelta(days=3 * 366), today + timedelta(days=1))
+
+
+def _filters(metric: str, start: datetime, end: datetime, departments: list[int] | None) -> list:
+    conditions = [
+        DailyMetric.metric == metric,
+        DailyMetric.day >= start.date(),
+        DailyMetric.day < end.date() + timedelta(days=1),
+    ]
+    if departments is not None:
+        conditions.append(DailyMetric.department_id.in_(departments))
+    return conditions
+
+
+def totals_by_key(
+    metric: str, start: datetime, end: datetime, departments: list[int] | None = None
+) -> dict[str, tuple[int, int]]:
+    """{key: (count, total)} summed over the period."""
+    rows = db.session.execute(
+        select(DailyMetric.key, func.sum(DailyMetric.count), func.sum(DailyMetric.total))
+        .where(*_filters(metric, start, end, departments))
+        .group_by(DailyMetric.key)
+    ).all()
+    return {key: (int(count or 0), int(total or 0)) for key, count, total in rows}
+
+
+def totals_by_department(
+    metric: str, start: datetime, end: datetime, departments: list[int] | None = None
+) -> dict[tuple[int | None, str], int]:
+    rows = db.session.execute(
+        select(DailyMetric.department_id, DailyMetric.key, func.sum(DailyMetric.count))
+        .where(*_filters(metric, start, end, departments))
+        .group_by(DailyMetric.department_id, DailyMetric.key)
+    ).all()
+    return {(department, key): int(count or 0) for department, key, count in rows}
+
+
+def histogram_median(histogram: dict[str, tuple[int, int]]) -> float | None:
+    """Median from histogram rows keyed by the bucket's numeric lower bound."""
+    buckets = sorted((float(key), count) for key, (count, _total) in histogram.items() if key)
+    size = sum(count for _bucket, count in buckets)
+    if not size:
+        return None
+    middle = (size + 1) // 2  # the lower median when the count is even
+    seen = 0
+    for bucket, count in buckets:
+        seen += count
+        if seen >= middle:
+            return bucket
+    return buckets[-1][0]
+
+
+def day_of(moment: datetime) -> date:
+    return moment.date()
+
+
+def register_tasks() -> None:
+    from portal.jobs.schedule import register_periodic
+
+    register_periodic("staff.refresh_rollups", "*/5 * * * *", refresh_recent)
