@@ -86,11 +86,15 @@ def test_models_and_migrations_agree(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from portal.core.db import include_name
+
     with app.app_context():
         engine = db.engines[None]
         raw = engine.engine if hasattr(engine, "engine") else engine
         with raw.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": include_name}
+            )
             diff = compare_metadata(context, db.metadata)
     assert diff == []
 
