@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.core.forms import IntegerSelectField
@@ -12,12 +13,12 @@ from portal.core.forms import IntegerSelectField
 BODY_MAX = 20_000
 
 
-def flag_reason_choices() -> list[tuple[str, str]]:
+def flag_reason_choices() -> list[SelectChoice]:
     return [
-        ("spam", str(_l("Spam or advertising"))),
-        ("offensive", str(_l("Offensive or abusive"))),
-        ("off-topic", str(_l("Off-topic"))),
-        ("other", str(_l("Something else"))),
+        SelectChoice("spam", _l("Spam or advertising")),
+        SelectChoice("offensive", _l("Offensive or abusive")),
+        SelectChoice("off-topic", _l("Off-topic")),
+        SelectChoice("other", _l("Something else")),
     ]
 
 
@@ -57,9 +58,9 @@ class SubscriptionForm(FlaskForm):
     level = SelectField(
         _l("Notifications"),
         choices=[
-            ("watching", _l("Follow")),
-            ("muted", _l("Mute")),
-            ("none", _l("Default")),
+            SelectChoice("watching", _l("Follow")),
+            SelectChoice("muted", _l("Mute")),
+            SelectChoice("none", _l("Default")),
         ],
     )
 
@@ -68,14 +69,14 @@ class ModerationForm(FlaskForm):
     action = SelectField(
         _l("Action"),
         choices=[
-            ("approve", _l("Approve")),
-            ("hide", _l("Hide")),
-            ("restore", _l("Restore")),
-            ("delete", _l("Delete")),
-            ("lock", _l("Lock topic")),
-            ("unlock", _l("Unlock topic")),
-            ("pin", _l("Pin topic")),
-            ("unpin", _l("Unpin topic")),
+            SelectChoice("approve", _l("Approve")),
+            SelectChoice("hide", _l("Hide")),
+            SelectChoice("restore", _l("Restore")),
+            SelectChoice("delete", _l("Delete")),
+            SelectChoice("lock", _l("Lock topic")),
+            SelectChoice("unlock", _l("Unlock topic")),
+            SelectChoice("pin", _l("Pin topic")),
+            SelectChoice("unpin", _l("Unpin topic")),
         ],
     )
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

@@ -47,7 +47,7 @@ class PostingRefused(Exception):
     """A rule says no; ``message`` tells the member why and what to do."""
 
     def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
+        super().__init__("posting refused")
         self.message = message
 
 

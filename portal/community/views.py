@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_security import auth_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from portal.community import markup, policies, queries, services
 from portal.community import search as search_service
@@ -209,7 +210,7 @@ def _refused(form: Any, error: services.PostingRefused) -> None:
 def new_topic() -> ResponseReturnValue:
     categories = services.visible_categories(current_user)
     form = TopicForm()
-    form.category.choices = [(c.id, c.name) for c in categories]
+    form.category.choices = [SelectChoice(str(c.id), c.name) for c in categories]
     if request.method == "GET" and request.args.get("category"):
         chosen = next((c for c in categories if c.slug == request.args["category"]), None)
         form.category.data = chosen.id if chosen else None
