@@ -1,5 +1,7 @@
 """Flags and moderation, the topic page's query budget, and search in several scripts."""
 
+# ruff: noqa: RUF001 - Chinese punctuation is meant
+
 from __future__ import annotations
 
 from sqlalchemy import select
