@@ -125,7 +125,7 @@ def _search_fts5(terms: list[str], category_ids: list[int], limit: int) -> list[
     match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
     fts = text(
         "SELECT rowid AS post_id, bm25(community_search, 4.0, 1.0) AS rank, "
-        "snippet(community_search, 1, :open, :close, '…', 24) AS snippet "
+        "snippet(community_search, 1, :open, :close, '…', 32) AS snippet "
         "FROM community_search WHERE community_search MATCH :match"
     ).columns(post_id=db.Integer, rank=db.Float, snippet=db.Text)
     found = fts.bindparams(open=_OPEN, close=_CLOSE, match=match).subquery("found")

@@ -112,10 +112,12 @@ def index() -> ResponseReturnValue:
 def category(slug: str) -> ResponseReturnValue:
     category = _category_or_404(slug)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    etag = _etag_for("category", category.id, category.post_count, category.last_post_at, page)
+    topics, has_next = queries.category_topics(category, page)
+    etag = _etag_for(
+        "category", category.id, category.name, page, *((t.id, t.revision) for t in topics)
+    )
     if (cached := _not_modified(etag)) is not None:
         return cached
-    topics, has_next = queries.category_topics(category, page)
     body = render_template(
         "community/category.html",
         category=category,
@@ -401,4 +403,4 @@ def subscription(topic_id: int) -> ResponseReturnValue:
 
 @bp.context_processor
 def _policies() -> dict[str, Any]:
-    return {"policies": policies}
+    return {"policies": policies, "post_url": services.post_url}
