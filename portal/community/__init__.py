@@ -13,7 +13,14 @@ def init_app(app: Flask) -> None:
     from portal.community.staff_views import bp as staff_bp
     from portal.community.views import bp
     from portal.core.demo import DEMO_LOADERS
-    from portal.core.nav import everyone, has_role, register_nav, register_staff_nav
+    from portal.core.nav import (
+        customers,
+        everyone,
+        has_role,
+        register_home_block,
+        register_nav,
+        register_staff_nav,
+    )
 
     app.register_blueprint(bp)
     app.register_blueprint(staff_bp)
@@ -25,6 +32,7 @@ def init_app(app: Flask) -> None:
         order=60,
         prefix="/staff/moderation",
     )
+    register_home_block("community/_home_block.html", customers, order=40)
     gdpr.register()
     if load_demo not in DEMO_LOADERS:
         DEMO_LOADERS.append(load_demo)

@@ -139,3 +139,16 @@ def member_stats(member: User, viewer: Any) -> dict[str, Any]:
         "accepted_count": accepted_count or 0,
         "recent_posts": recent,
     }
+
+
+def my_recent_topics(user_id: int, limit: int = 5) -> list[Topic]:
+    """The member's topics with the latest activity first (for the home page)."""
+    return list(
+        db.session.scalars(
+            select(Topic)
+            .where(Topic.author_id == user_id, Topic.state.in_(("visible", "pending")))
+            .options(joinedload(Topic.last_poster))
+            .order_by(Topic.last_post_at.desc(), Topic.id.desc())
+            .limit(limit)
+        )
+    )

@@ -404,3 +404,13 @@ def subscription(topic_id: int) -> ResponseReturnValue:
 @bp.context_processor
 def _policies() -> dict[str, Any]:
     return {"policies": policies, "post_url": services.post_url}
+
+
+@bp.app_context_processor
+def _home_block_data() -> dict[str, Any]:
+    def my_community_topics() -> list[Topic]:
+        if not current_user.is_authenticated:
+            return []
+        return queries.my_recent_topics(current_user.id)
+
+    return {"my_community_topics": my_community_topics}
