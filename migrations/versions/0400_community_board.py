@@ -2,7 +2,7 @@
 
 Revision ID: 0400
 Revises: 0002
-Create Date: 2026-11-24 12:23:59.491517
+Create Date: 2026-11-24 12:39:06.927197
 
 """
 from alembic import op
@@ -77,6 +77,7 @@ def upgrade():
     with op.batch_alter_table('community_topic', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_community_topic_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_community_topic_category_listing', ['category_id', 'is_pinned', 'last_post_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_community_topic_complaint_ref'), ['complaint_ref'], unique=False)
 
     op.create_table('community_post',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -216,6 +217,7 @@ def downgrade():
 
     op.drop_table('community_post')
     with op.batch_alter_table('community_topic', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_community_topic_complaint_ref'))
         batch_op.drop_index('ix_community_topic_category_listing')
         batch_op.drop_index(batch_op.f('ix_community_topic_author_id'))
 

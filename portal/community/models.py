@@ -87,7 +87,7 @@ class Topic(db.Model):  # type: ignore[name-defined,misc]
     # Bumped on every change a reader can see: the ETag of the topic page.
     revision: Mapped[int] = mapped_column(default=1)
     # The complaint this topic was turned into (feedback feature), and its reference.
-    complaint_ref: Mapped[str | None] = mapped_column(String(40))
+    complaint_ref: Mapped[str | None] = mapped_column(String(40), index=True)
 
     category: Mapped[Category] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])

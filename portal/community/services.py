@@ -531,3 +531,8 @@ def _complaint_opener() -> Callable[..., str] | None:
 
 def complaints_available() -> bool:
     return _complaint_opener() is not None
+
+
+def topic_for_complaint(reference: str) -> Topic | None:
+    """The topic a complaint was opened from, for the feedback feature to link back."""
+    return db.session.scalar(select(Topic).where(Topic.complaint_ref == reference))
