@@ -17,6 +17,13 @@ COVERED = {
     "touchpoint": ("touchpoints", "accounts"),
     "customer_value": ("value", None),  # derived figures: deleted with the recomputation
     "order": ("orders", None),  # kept for accounting; linked only to the erased tombstone
+    "community_post": ("community", None),  # posts stay, signed as a deleted member
+    "community_topic": ("community", None),
+    "community_post_vote": ("community", "community"),
+    "community_post_flag": ("community", "community"),
+    "community_post_revision": ("community", "community"),
+    "community_subscription": ("community", "community"),
+    "community_suspension": ("community", "community"),
 }
 #: tables that point at users but hold no personal data of theirs, with the reason
 EXEMPT = {
@@ -25,6 +32,7 @@ EXEMPT = {
     "department_member": "staff membership of a department",
     "webauthn": "security keys, deleted with the user by cascade",
     "audit_entry": "staff accountability log; keeps the ids, not personal content",
+    "community_moderation_log": "moderators' accountability log; ids and reasons",
 }
 
 

@@ -90,12 +90,16 @@ def test_models_and_migrations_agree(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from portal.core.db import include_name
+
     token = write_intent.set(False)
     with app.app_context():
         engine = db.engines[None]
         raw = engine.engine if hasattr(engine, "engine") else engine
         with raw.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": include_name}
+            )
             diff = compare_metadata(context, db.metadata)
     write_intent.reset(token)
     assert diff == []
