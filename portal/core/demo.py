@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.accounts.models import Department, User
+from portal.core.db import UTCDateTime, utcnow
 from portal.extensions import db
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - printed by `make run`, development only
@@ -87,13 +90,51 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], dict[str,
 DEMO_LOADERS: list = []
 
 
+class DemoSeed(db.Model):  # type: ignore[name-defined,misc]
+    """Which demo loaders have run on this database, so each runs exactly once."""
+
+    __tablename__ = "demo_seed"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 def load_demo_data() -> bool:
-    """Create the demo accounts and hand over to feature loaders. False when already loaded."""
-    from portal.accounts.services import create_user, ensure_reference_data, set_newsletter_consent
+    """Create the demo accounts, then run each feature loader that has not run yet.
+
+    Returns False when there was nothing left to load. A feature added later gets its demo
+    data on the next `make run` without duplicating anyone else's.
+    """
+    from portal.accounts.services import ensure_reference_data
 
     ensure_reference_data()
-    if db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][0])) is not None:
-        return False
+    done = set(db.session.scalars(select(DemoSeed.name)))
+    loaded = False
+    if "accounts" not in done:
+        if db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][0])) is None:
+            _load_accounts()
+        db.session.add(DemoSeed(name="accounts"))
+        loaded = True
+    users = {
+        u.email: u
+        for u in db.session.scalars(
+            select(User).where(User.email.in_([a[0] for a in DEMO_ACCOUNTS]))
+        )
+    }
+    for loader in DEMO_LOADERS:
+        name = f"{loader.__module__}.{loader.__qualname__}"
+        if name in done:
+            continue
+        loader(users)
+        db.session.add(DemoSeed(name=name))
+        db.session.flush()
+        loaded = True
+    return loaded
+
+
+def _load_accounts() -> None:
+    from portal.accounts.services import create_user, set_newsletter_consent
+
     users: dict[str, User] = {}
     for email, name, roles, departments, profile in DEMO_ACCOUNTS:
         consent = bool(profile.pop("newsletter_consent", False)) if profile else False
@@ -118,6 +159,3 @@ def load_demo_data() -> bool:
     if care is not None:
         care.manager_email = "manager@example.com"
     db.session.flush()
-    for loader in DEMO_LOADERS:
-        loader(users)
-    return True
