@@ -228,7 +228,7 @@ def request_contact(response: Response, note: str | None = None) -> ContactReque
 
     Returns None when the answer was not a detractor's or the request exists already.
     """
-    if closing_the_loop(response) != "detractor":
+    if closing_the_loop(response) != "detractor" or contact_request_for(response) is not None:
         return None
     request = ContactRequest(
         response_id=response.id, user_id=response.user_id, note=(note or "").strip() or None

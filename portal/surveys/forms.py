@@ -62,7 +62,7 @@ class SurveyForm(FlaskForm):
 
 class QuestionForm(FlaskForm):
     type = SelectField(
-        _l("Type"), choices=list(QUESTION_TYPE_LABELS.items()), validators=[DataRequired()]
+        _l("Type"), choices=lambda: list(QUESTION_TYPE_LABELS.items()), validators=[DataRequired()]
     )
     text = TextAreaField(
         _l("Question"), validators=[DataRequired(), Length(max=1000)], render_kw={"rows": 2}

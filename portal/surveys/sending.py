@@ -283,6 +283,20 @@ def invite(
     invite once.
     """
     now = now or utcnow()
+    # The constraint decides under concurrency; the look-up first avoids a savepoint
+    # rollback in the usual case (rolling one back forgets mail queued earlier for
+    # inline delivery; the outbox rows themselves stay and the worker sends them).
+    if (
+        db.session.scalar(
+            select(Invitation.id).where(
+                Invitation.survey_id == survey.id,
+                Invitation.user_id == user.id,
+                Invitation.occasion == occasion[:80],
+            )
+        )
+        is not None
+    ):
+        return None
     token = new_token()
     invitation = Invitation(
         survey_id=survey.id,

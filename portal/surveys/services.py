@@ -27,9 +27,12 @@ class SurveyRuleError(ValueError):
     """A change the rules refuse; ``field`` names the form field the message belongs to."""
 
     def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
+        super().__init__(message)
+        self.message = message  # a lazy string: rendered in the reader's language
         self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def get_survey(survey_id: int) -> Survey | None:
