@@ -78,6 +78,7 @@ def test_figures_and_distributions(app, build_survey, make_user):
     assert outcome.csat == 66.7
     assert outcome.ces == 4.0
     nps, csat, ces, multiple, text = outcome.questions
+    assert csat.score == 66.7 and ces.score == 4.0 and ces.score_kind == "ces"
     assert dict(nps.distribution) == {str(n): (1 if n in (3, 8, 10) else 0) for n in range(11)}
     assert multiple.distribution == [("Red", 1), ("Green", 0), ("Blue", 2)]
     assert len(nps.trend) == 3 and [p.responses for p in nps.trend] == [1, 1, 1]
