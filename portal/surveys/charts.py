@@ -31,6 +31,7 @@ def bar_chart(
     width: int = 480,
     height: int = 160,
     label_space: int = 20,
+    headroom: int = 14,
     floor: float = 0.0,
 ) -> BarChart:
     """Vertical bars scaled to the largest value; values below ``floor`` are drawn at it.
@@ -39,7 +40,7 @@ def bar_chart(
     """
     count = max(len(points), 1)
     slot = width / count
-    drawable = height - label_space
+    drawable = height - label_space - headroom  # headroom keeps the top value readable
     values = [v for _label, v in points if v is not None]
     top = max([abs(v - floor) for v in values] + [1.0])
     bars = []
@@ -51,12 +52,14 @@ def bar_chart(
                 label=label,
                 value=0.0 if value is None else value,
                 x=round(index * slot + slot * 0.15, 2),
-                y=round(drawable - bar_height, 2),
+                y=round(headroom + drawable - bar_height, 2),
                 width=round(slot * 0.7, 2),
                 height=round(bar_height, 2),
             )
         )
-    return BarChart(width=width, height=height, baseline=drawable, bars=bars, maximum=top)
+    return BarChart(
+        width=width, height=height, baseline=headroom + drawable, bars=bars, maximum=top
+    )
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,11 @@ def test_csv_cells_cannot_become_formulas():
 
 
 def test_charts_scale_to_the_largest_value():
-    chart = charts.bar_chart([("a", 0), ("b", 5), ("c", 10)], height=120, label_space=20)
+    chart = charts.bar_chart(
+        [("a", 0), ("b", 5), ("c", 10)], height=134, label_space=20, headroom=14
+    )
     assert [bar.height for bar in chart.bars] == [0.0, 50.0, 100.0]
+    assert chart.bars[2].y == 14 and chart.baseline == 114
     line = charts.line_chart([("w1", -100), ("w2", None), ("w3", 100)], low=-100, high=100)
     assert line.points[0].y > line.points[2].y
     assert line.path.count(",") == 2  # the missing week draws no point
