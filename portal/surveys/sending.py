@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 from babel.dates import format_date
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import String, and_, cast, exists, func, literal, select, update
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
@@ -321,7 +322,7 @@ def invite(
 def send_survey(survey: Survey, audience: Audience, *, now: datetime | None = None) -> int:
     """Invite everyone in ``audience`` not yet invited to ``survey``; returns how many."""
     if survey.status != "active":
-        raise SurveyRuleError("Only an active survey can be sent.")
+        raise SurveyRuleError(_l("Only an active survey can be sent."))
     query = audience_query(audience).where(~_already_invited(survey, MANUAL_OCCASION))
     sent = 0
     for user in db.session.scalars(query.order_by(User.id)).all():
@@ -445,6 +446,8 @@ def send_reminders(now: datetime | None = None) -> int:
             Invitation.expires_at > now,
             Survey.status == "active",
             *_reachable_conditions(),
+            # A broadcast's reminder also needs the consent the broadcast needed.
+            or_(Invitation.occasion != MANUAL_OCCASION, User.newsletter_consent.is_(True)),
         )
         .order_by(Invitation.id)
     ).all()

@@ -129,8 +129,8 @@ def test_reminder_once_after_three_days_with_a_working_link(
     survey_id = build_survey(("nps",), title="Remind me")
     uid = make_user("slow@example.com")
     answered = make_user("quick@example.com")
-    issue(survey_id, uid, now=utcnow() - timedelta(days=2))
-    issue(survey_id, answered, now=utcnow() - timedelta(days=4))
+    issue(survey_id, uid, "order:1", now=utcnow() - timedelta(days=2))
+    issue(survey_id, answered, "order:2", now=utcnow() - timedelta(days=4))
     with app.app_context():
         db.session.scalar(
             select(Invitation).where(Invitation.user_id == answered)
@@ -155,7 +155,7 @@ def test_unsubscribe_stops_the_reminder(app, client, make_user, build_survey, is
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
         user = db.session.get(User, uid)
-        sending.invite(survey, user, "send", now=utcnow() - timedelta(days=4))
+        sending.invite(survey, user, "order:1", now=utcnow() - timedelta(days=4))
         db.session.commit()
         deliver_committed()
     message = mailbox.last_to("leave@example.com")
@@ -301,3 +301,19 @@ def test_staff_page_shows_the_count_before_sending(app, logged_in, make_user, bu
     )
     assert bad.status_code == 422
     assert "end date" in bad.get_data(as_text=True)
+
+
+def test_withdrawn_consent_stops_a_broadcast_reminder(app, make_user, build_survey):
+    from portal.accounts.services import set_newsletter_consent
+
+    survey_id = build_survey(("nps",))
+    uid = make_user("changed@example.com", newsletter_consent=True)
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        assert (
+            sending.send_survey(survey, sending.Audience(), now=utcnow() - timedelta(days=4)) == 1
+        )
+        set_newsletter_consent(db.session.get(User, uid), False)
+        assert sending.send_reminders() == 0
+        set_newsletter_consent(db.session.get(User, uid), True)
+        assert sending.send_reminders() == 1
