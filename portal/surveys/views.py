@@ -58,6 +58,8 @@ def _answer(invitation: Invitation, *, self_url: str, thanks_url: str) -> Respon
         values = raw
         if form.save.data:
             answering.save_draft(invitation, raw)
+            if request.form.get("autosave"):
+                return "", 204
             flash(_("Your answers are saved. Come back to this page to finish."), "success")
             return redirect(self_url)
         if not errors:

@@ -256,3 +256,18 @@ def test_user_id_helper(app, make_user):
     make_user("helper@example.com")
     with app.app_context():
         assert user_id("helper@example.com") > 0
+
+
+def test_autosave_keeps_answers_without_a_page_change(app, client, make_user, build_survey, issue):
+    survey_id = build_survey(("nps", "text"))
+    token = issue(survey_id, make_user("auto@example.com"))
+    _nps, text = _questions(app, survey_id)
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "js/survey-autosave.js" in page and "data-survey-autosave" in page
+    saved = client.post(
+        f"/s/{token}",
+        data={"csrf_token": csrf_from(page), "save": "1", "autosave": "1", f"q{text}": "typing"},
+    )
+    assert saved.status_code == 204
+    assert "typing" in app.test_client().get(f"/s/{token}").get_data(as_text=True)
+    assert _responses(app) == 0
