@@ -35,7 +35,7 @@ from portal.core.db import utcnow
 from portal.extensions import db
 from portal.jobs.outbox import queue_mail
 from portal.surveys.models import Invitation, Survey, SurveyOptOut
-from portal.surveys.services import SurveyRuleError, survey_for_trigger
+from portal.surveys.services import SurveyRuleError, ensure_builtin_surveys
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +369,7 @@ def invite_for_trigger(
     Returns None when the survey is missing or not active, the customer may not be asked,
     or this occasion has been used already.
     """
-    survey = survey_for_trigger(trigger)
+    survey = ensure_builtin_surveys().get(trigger)
     if survey is None or survey.status != "active" or not may_receive_triggered(user):
         return None
     return invite(survey, user, occasion_for(trigger, context or {}), now=now)
@@ -380,8 +380,8 @@ def invite_after_delivery(now: datetime | None = None) -> int:
     from portal.orders.models import Order
 
     now = now or utcnow()
-    survey = survey_for_trigger("delivery")
-    if survey is None or survey.status != "active":
+    survey = ensure_builtin_surveys()["delivery"]
+    if survey.status != "active":
         return 0
     due = now - timedelta(days=current_app.config["SURVEY_AFTER_DELIVERY_DAYS"])
     orders = db.session.execute(
@@ -411,8 +411,8 @@ def invite_after_delivery(now: datetime | None = None) -> int:
 def invite_lapsed(now: datetime | None = None) -> int:
     """Periodic: the exit survey for each customer who lapsed (once per lapse)."""
     now = now or utcnow()
-    survey = survey_for_trigger("lapsed")
-    if survey is None or survey.status != "active":
+    survey = ensure_builtin_surveys()["lapsed"]
+    if survey.status != "active":
         return 0
     rows = db.session.execute(
         select(CustomerValue.user_id, CustomerValue.lapsed_at).where(

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.surveys.models import (
@@ -237,43 +238,62 @@ def survey_for_trigger(trigger: str) -> Survey | None:
     return db.session.scalar(select(Survey).where(Survey.trigger == trigger))
 
 
+def missing_builtin_triggers() -> list[str]:
+    from portal.surveys.builtin import BUILTIN_SURVEYS
+
+    present = set(db.session.scalars(select(Survey.trigger).where(Survey.trigger.is_not(None))))
+    return [trigger for trigger in BUILTIN_SURVEYS if trigger not in present]
+
+
 def ensure_builtin_surveys() -> dict[str, Survey]:
-    """Create the delivery, handling and exit surveys once, active and translated."""
+    """Create the delivery, handling and exit surveys once, active and translated.
+
+    Safe to call from anywhere: the unique trigger column decides between concurrent calls.
+    """
     from portal.surveys.builtin import BUILTIN_SURVEYS
 
     found: dict[str, Survey] = {}
     for trigger, spec in BUILTIN_SURVEYS.items():
         survey = survey_for_trigger(trigger)
         if survey is None:
-            survey = Survey(
-                title=spec["title"]["en"],
-                intro=spec["intro"]["en"],
-                thank_you=spec["thank_you"]["en"],
-                trigger=trigger,
-                status="active",
+            try:
+                with db.session.begin_nested():
+                    survey = _builtin_survey(trigger, spec)
+                    db.session.add(survey)
+            except IntegrityError:
+                survey = survey_for_trigger(trigger)
+        assert survey is not None
+        found[trigger] = survey
+    return found
+
+
+def _builtin_survey(trigger: str, spec: dict[str, Any]) -> Survey:
+    survey = Survey(
+        title=spec["title"]["en"],
+        intro=spec["intro"]["en"],
+        thank_you=spec["thank_you"]["en"],
+        trigger=trigger,
+        status="active",
+        translations={
+            locale: {f: spec[f][locale] for f in SURVEY_TEXT_FIELDS if locale in spec[f]}
+            for locale in TRANSLATED_LOCALES
+        },
+    )
+    for position, q in enumerate(spec["questions"], start=1):
+        survey.questions.append(
+            Question(
+                position=position,
+                type=q["type"],
+                text=q["text"]["en"],
+                required=q.get("required", False),
+                choices=list(q.get("choices", {}).get("en", [])),
                 translations={
-                    locale: {f: spec[f][locale] for f in SURVEY_TEXT_FIELDS if locale in spec[f]}
+                    locale: {
+                        "text": q["text"].get(locale, ""),
+                        "choices": list(q.get("choices", {}).get(locale, [])),
+                    }
                     for locale in TRANSLATED_LOCALES
                 },
             )
-            for position, q in enumerate(spec["questions"], start=1):
-                survey.questions.append(
-                    Question(
-                        position=position,
-                        type=q["type"],
-                        text=q["text"]["en"],
-                        required=q.get("required", False),
-                        choices=list(q.get("choices", {}).get("en", [])),
-                        translations={
-                            locale: {
-                                "text": q["text"].get(locale, ""),
-                                "choices": list(q.get("choices", {}).get(locale, [])),
-                            }
-                            for locale in TRANSLATED_LOCALES
-                        },
-                    )
-                )
-            db.session.add(survey)
-            db.session.flush()
-        found[trigger] = survey
-    return found
+        )
+    return survey

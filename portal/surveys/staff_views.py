@@ -63,7 +63,21 @@ def _audience(form: Any) -> sending.Audience:
 
 @bp.route("")
 def index() -> str:
-    return render_template("surveys/staff/index.html", surveys=services.list_surveys())
+    return render_template(
+        "surveys/staff/index.html",
+        surveys=services.list_surveys(),
+        missing_builtin=services.missing_builtin_triggers(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/builtin", methods=["POST"])
+def install_builtin() -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.ensure_builtin_surveys()
+    flash(_("The automatic surveys are set up and active. Close one to stop it."), "success")
+    return redirect(url_for("surveys_staff.index"))
 
 
 @bp.route("/new", methods=["GET", "POST"])

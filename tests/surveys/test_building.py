@@ -240,3 +240,24 @@ def test_unknown_survey_and_foreign_question_are_404(app, logged_in, build_surve
     client = logged_in("boss@example.com", roles=("manager",))
     assert client.get("/staff/surveys/999999").status_code == 404
     assert client.get(f"/staff/surveys/{first}/questions/{foreign}").status_code == 404
+
+
+def test_manager_sets_up_the_automatic_surveys_once(app, logged_in):
+    client = logged_in("boss@example.com", roles=("manager",))
+    page = client.get("/staff/surveys").get_data(as_text=True)
+    assert "Set up the automatic surveys" in page
+    for _ in range(2):
+        assert (
+            client.post("/staff/surveys/builtin", data={"csrf_token": csrf_from(page)}).status_code
+            == 302
+        )
+    with app.app_context():
+        triggers = db.session.scalars(
+            select(Survey.trigger).where(Survey.trigger.is_not(None))
+        ).all()
+        assert sorted(triggers) == ["complaint_resolved", "delivery", "lapsed"]
+        exit_survey = services.survey_for_trigger("lapsed")
+        assert exit_survey.text("title", "zh_Hans") != exit_survey.title
+        assert exit_survey.questions[0].choices_in("ar")[0] != exit_survey.questions[0].choices[0]
+    body = client.get("/staff/surveys").get_data(as_text=True)
+    assert "Set up the automatic surveys" not in body and "After delivery" in body
