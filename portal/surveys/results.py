@@ -258,3 +258,81 @@ def deal_breakers(limit: int = 5, since: datetime | None = None) -> list[tuple[s
         counts.update(choices if choices is not None else [n for n in [number] if n is not None])
     labels = question.choices
     return [(labels[i], n) for i, n in counts.most_common() if i < len(labels)][:limit]
+
+
+@dataclass(frozen=True)
+class Scores:
+    nps: float | None
+    csat: float | None
+    ces: float | None
+    responses: int
+
+
+def scores_between(start: datetime, end: datetime) -> Scores:
+    """NPS, CSAT and CES over every survey answered in [start, end): for the dashboard,
+    which compares a period with the one before it."""
+    rows = db.session.execute(
+        select(Question.type, Answer.number)
+        .join(Answer, Answer.question_id == Question.id)
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Response.submitted_at >= start,
+            Response.submitted_at < end,
+            Question.type.in_(("nps", "csat", "ces")),
+            Answer.number.is_not(None),
+        )
+    ).all()
+    by_type: dict[str, list[int]] = {"nps": [], "csat": [], "ces": []}
+    for kind, number in rows:
+        low, high = SCALE_RANGES[kind]
+        if number is not None and low <= number <= high:
+            by_type[kind].append(number)
+    responses = (
+        db.session.scalar(
+            select(func.count(Response.id)).where(
+                Response.submitted_at >= start, Response.submitted_at < end
+            )
+        )
+        or 0
+    )
+    return Scores(
+        nps=metrics.nps(by_type["nps"]),
+        csat=metrics.csat(by_type["csat"]),
+        ces=metrics.ces_mean(by_type["ces"]),
+        responses=responses,
+    )
+
+
+def responses_of_customer(user_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """A customer's latest survey answers, for the customer 360 page."""
+    responses = db.session.scalars(
+        select(Response)
+        .options(
+            db.selectinload(Response.answers).joinedload(Answer.question),
+            db.joinedload(Response.invitation).joinedload(Invitation.survey),
+        )
+        .where(Response.user_id == user_id)
+        .order_by(Response.submitted_at.desc())
+        .limit(limit)
+    ).all()
+    titles = dict(
+        db.session.execute(
+            select(Survey.id, Survey.title).where(
+                Survey.id.in_({response.survey_id for response in responses})
+            )
+        ).all()
+    )
+    return [
+        {
+            "survey": titles.get(response.survey_id, ""),
+            "survey_id": response.survey_id,
+            "submitted_at": response.submitted_at,
+            "answers": [
+                (answer.question.text, _cell(answer.question, answer))
+                for answer in sorted(
+                    response.answers, key=lambda a: (a.question.position, a.question_id)
+                )
+            ],
+        }
+        for response in responses
+    ]

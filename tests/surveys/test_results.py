@@ -152,3 +152,21 @@ def test_deal_breakers_come_from_the_exit_survey(app, make_user):
             ("Prices are too high", 2),
             ("Delivery took too long", 1),
         ]
+
+
+def test_scores_between_and_customer_history(app, build_survey, make_user):
+    survey_id = _fill(app, build_survey, make_user)
+    with app.app_context():
+        now = utcnow()
+        week = results.scores_between(now - timedelta(days=7), now)
+        assert (week.nps, week.csat, week.ces, week.responses) == (100.0, 100.0, 7.0, 1)
+        before = results.scores_between(now - timedelta(days=20), now - timedelta(days=7))
+        assert before.responses == 2 and before.nps == -50.0 and before.ces == 1.0
+        from sqlalchemy import select
+
+        from portal.accounts.models import User
+
+        plain = db.session.scalar(select(User.id).where(User.email == "plain@example.com"))
+        history = results.responses_of_customer(plain)
+        assert [h["survey_id"] for h in history] == [survey_id, survey_id]
+        assert history[0]["answers"][0] == ("The nps question", "3")
