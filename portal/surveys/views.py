@@ -80,11 +80,12 @@ def _answer(invitation: Invitation, *, self_url: str, thanks_url: str) -> Respon
         values=values,
         errors=errors,
         action=self_url,
-        preview=False,
     ), status
 
 
-def _thanks(invitation: Invitation, *, contact_url: str) -> str:
+def _thanks(
+    invitation: Invitation, *, contact_url: str, contact_form: ContactForm | None = None
+) -> str:
     response = answering.response_for(invitation)
     if response is None:
         abort(404)
@@ -104,7 +105,7 @@ def _thanks(invitation: Invitation, *, contact_url: str) -> str:
         loop=loop,
         referral_url=referral_url,
         contact=contact,
-        contact_form=ContactForm(),
+        contact_form=contact_form or ContactForm(),
         contact_url=contact_url,
     )
 
@@ -115,7 +116,7 @@ def _contact(invitation: Invitation, *, thanks_url: str) -> ResponseReturnValue:
         abort(404)
     form = ContactForm()
     if not form.validate_on_submit():
-        return _thanks(invitation, contact_url=request.path), 422
+        return _thanks(invitation, contact_url=request.path, contact_form=form), 422
     answering.request_contact(response, form.note.data)
     flash(_("Thank you. Our customer care team will get in touch with you."), "success")
     return redirect(thanks_url)

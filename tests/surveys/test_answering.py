@@ -271,3 +271,18 @@ def test_autosave_keeps_answers_without_a_page_change(app, client, make_user, bu
     assert saved.status_code == 204
     assert "typing" in app.test_client().get(f"/s/{token}").get_data(as_text=True)
     assert _responses(app) == 0
+
+
+def test_too_long_contact_note_is_explained(app, client, make_user, build_survey, issue):
+    survey_id = build_survey(("nps",))
+    token = issue(survey_id, make_user("verbose@example.com"))
+    (nps,) = _questions(app, survey_id)
+    _submit(client, token, {f"q{nps}": "1"})
+    thanks = client.get(f"/s/{token}/thanks").get_data(as_text=True)
+    response = client.post(
+        f"/s/{token}/contact", data={"csrf_token": csrf_from(thanks), "note": "x" * 2001}
+    )
+    assert response.status_code == 422
+    assert "2000" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ContactRequest.id))) == 0
