@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import TimestampMixin, UTCDateTime, utcnow
 from portal.extensions import db
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
 
 SURVEY_STATUSES = ("draft", "active", "closed")
 
@@ -169,6 +172,7 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     response: Mapped[Response] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 class SurveyOptOut(db.Model):  # type: ignore[name-defined,misc]

@@ -336,3 +336,31 @@ def responses_of_customer(user_id: int, limit: int = 20) -> list[dict[str, Any]]
         }
         for response in responses
     ]
+
+
+def contact_requests(
+    survey: Survey, result_filter: ResultFilter | None = None
+) -> list[tuple[ContactRequest, int | None]]:
+    """Detractors who asked to be contacted, newest first, with their NPS answer."""
+    result_filter = result_filter or ResultFilter()
+    requests = db.session.scalars(
+        select(ContactRequest)
+        .join(Response, Response.id == ContactRequest.response_id)
+        .options(
+            db.joinedload(ContactRequest.user),
+            db.joinedload(ContactRequest.response)
+            .selectinload(Response.answers)
+            .joinedload(Answer.question),
+        )
+        .where(
+            Response.survey_id == survey.id,
+            *_bounds(result_filter),
+            *_segment(Response.user_id, result_filter.audience),
+        )
+        .order_by(ContactRequest.created_at.desc())
+    ).all()
+    listed = []
+    for request in requests:
+        score = next((a.number for a in request.response.answers if a.question.type == "nps"), None)
+        listed.append((request, score))
+    return listed

@@ -331,6 +331,7 @@ def results_page(survey_id: int) -> ResponseReturnValue:
         form=form,
         outcome=outcome,
         drawn=drawn,
+        contact_requests=results.contact_requests(survey, result_filter),
         csv_query=request.query_string.decode("utf-8", "replace"),
     ), 422 if form.errors else 200
 

@@ -170,3 +170,18 @@ def test_scores_between_and_customer_history(app, build_survey, make_user):
         history = results.responses_of_customer(plain)
         assert [h["survey_id"] for h in history] == [survey_id, survey_id]
         assert history[0]["answers"][0] == ("The nps question", "3")
+
+
+def test_contact_requests_are_listed_on_the_results_page(app, logged_in, build_survey, make_user):
+    from sqlalchemy import select
+
+    from portal.surveys import answering
+
+    survey_id = _fill(app, build_survey, make_user)
+    with app.app_context():
+        detractor = db.session.scalar(select(Response).join(Answer).where(Answer.number == 3))
+        answering.request_contact(detractor, "Please call")
+        db.session.commit()
+    client = logged_in("boss@example.com", roles=("manager",))
+    body = client.get(f"/staff/surveys/{survey_id}/results").get_data(as_text=True)
+    assert "Please call" in body and "plain@example.com" in body
