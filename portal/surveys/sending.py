@@ -340,12 +340,14 @@ def occasion_for(trigger: str, context: dict[str, Any]) -> str:
     if "occasion" in context:
         return str(context["occasion"])
     if trigger == "delivery":
-        order = context.get("order")
-        order_id = context.get("order_id") or getattr(order, "id", None)
+        order_id = context.get("order_id") or getattr(context.get("order"), "id", None)
+        if order_id is None:
+            raise ValueError("the delivery trigger needs order_id (or order)")
         return f"order:{order_id}"
     if trigger == "complaint_resolved":
-        item = context.get("item")
-        reference = context.get("reference") or getattr(item, "reference", None)
+        reference = context.get("reference") or getattr(context.get("item"), "reference", None)
+        if not reference:
+            raise ValueError("the complaint trigger needs reference (or item)")
         return f"feedback:{reference}"
     if trigger == "lapsed":
         lapsed_at = context.get("lapsed_at")

@@ -317,3 +317,16 @@ def test_withdrawn_consent_stops_a_broadcast_reminder(app, make_user, build_surv
         assert sending.send_reminders() == 0
         set_newsletter_consent(db.session.get(User, uid), True)
         assert sending.send_reminders() == 1
+
+
+def test_a_trigger_without_its_occasion_is_a_programming_error(app, make_user):
+    import pytest
+
+    uid = make_user("ctx@example.com")
+    with app.app_context():
+        user = db.session.get(User, uid)
+        with pytest.raises(ValueError, match="order_id"):
+            sending.invite_for_trigger("delivery", user, context={})
+        with pytest.raises(ValueError, match="reference"):
+            sending.invite_for_trigger("complaint_resolved", user)
+        assert sending.invite_for_trigger("no-such-trigger", user) is None
