@@ -132,6 +132,8 @@ class Config:
     GOLDEN_PERCENTILE = _int("GOLDEN_PERCENTILE", 10)
     LAPSED_DAYS = _int("LAPSED_DAYS", 180)
     SURVEY_AFTER_DELIVERY_DAYS = _int("SURVEY_AFTER_DELIVERY_DAYS", 3)
+    # Absolute links in mail written outside a request (background tasks, CLI).
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
     # Jobs
     MAIL_DELIVER_INLINE = _bool("MAIL_DELIVER_INLINE", False)

@@ -24,6 +24,10 @@ COVERED = {
     "community_post_revision": ("community", "community"),
     "community_subscription": ("community", "community"),
     "community_suspension": ("community", "community"),
+    "survey_invitation": ("surveys", "surveys"),
+    "survey_response": ("surveys", "surveys"),  # free text blanked, scores kept unlinked
+    "survey_contact_request": ("surveys", "surveys"),
+    "survey_opt_out": ("surveys", "surveys"),
 }
 #: tables that point at users but hold no personal data of theirs, with the reason
 EXEMPT = {
@@ -33,6 +37,7 @@ EXEMPT = {
     "webauthn": "security keys, deleted with the user by cascade",
     "audit_entry": "staff accountability log; keeps the ids, not personal content",
     "community_moderation_log": "moderators' accountability log; ids and reasons",
+    "survey": "surveys written by staff (the author's id only)",
 }
 
 

@@ -1,0 +1,306 @@
+"""Answering: finding an invitation by its link, saving progress, one response, follow-ups."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+
+from portal.accounts.models import User
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.surveys.metrics import nps_group
+from portal.surveys.models import (
+    CHOICE_TYPES,
+    Answer,
+    ContactRequest,
+    Invitation,
+    Question,
+    Response,
+    Survey,
+)
+from portal.surveys.sending import hash_token
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_ANSWER = 5000
+
+
+class AlreadyAnswered(Exception):
+    """The invitation has its response already (perhaps from another tab, just now)."""
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation a link's token belongs to (invitation or reminder link), or None."""
+    if not token or len(token) > 200:
+        return None
+    digest = hash_token(token)
+    return db.session.scalar(
+        select(Invitation)
+        .options(joinedload(Invitation.survey))
+        .where(or_(Invitation.token_hash == digest, Invitation.reminder_token_hash == digest))
+    )
+
+
+def get_own_invitation(invitation_id: int, user: Any) -> Invitation | None:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.user_id != user.id:
+        return None
+    return invitation
+
+
+def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
+    """ "open", "answered", "expired" or "closed" (the survey no longer takes answers)."""
+    now = now or utcnow()
+    if invitation.responded_at is not None:
+        return "answered"
+    if invitation.expires_at <= now:
+        return "expired"
+    if invitation.survey.status != "active":
+        return "closed"
+    return "open"
+
+
+def waiting_invitations(user: Any, now: datetime | None = None) -> list[Invitation]:
+    """Surveys waiting for a signed-in customer: unanswered, unexpired, still running."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .join(Survey, Survey.id == Invitation.survey_id)
+            .options(joinedload(Invitation.survey))
+            .where(
+                Invitation.user_id == user.id,
+                Invitation.responded_at.is_(None),
+                Invitation.expires_at > now,
+                Survey.status == "active",
+            )
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def parse_answers(
+    questions: list[Question], form: MultiDict[str, str]
+) -> tuple[dict[int, Any], dict[str, Any], dict[int, Any]]:
+    """Read ``q<id>`` fields: (values by question id, raw input to keep, errors by id)."""
+    values: dict[int, Any] = {}
+    raw: dict[str, Any] = {}
+    errors: dict[int, Any] = {}
+    for question in questions:
+        key = f"q{question.id}"
+        if question.type == "multiple":
+            picked = [v for v in form.getlist(key) if v.strip()]
+            raw[key] = picked
+            try:
+                indexes = sorted({int(v) for v in picked})
+            except ValueError:
+                errors[question.id] = _l("Choose from the list.")
+                continue
+            if any(not 0 <= i < len(question.choices) for i in indexes):
+                errors[question.id] = _l("Choose from the list.")
+            elif indexes:
+                values[question.id] = indexes
+            elif question.required:
+                errors[question.id] = _l("Please choose at least one answer.")
+            continue
+        entry = (form.get(key) or "").strip()
+        raw[key] = entry
+        if not entry:
+            if question.required:
+                errors[question.id] = _l("Please answer this question.")
+            continue
+        if question.type == "text":
+            if len(entry) > MAX_TEXT_ANSWER:
+                errors[question.id] = _l(
+                    "Please keep your answer under %(count)s characters.", count=MAX_TEXT_ANSWER
+                )
+            else:
+                values[question.id] = entry
+            continue
+        try:
+            number = int(entry)
+        except ValueError:
+            errors[question.id] = _l("Choose one of the values offered.")
+            continue
+        if question.type in CHOICE_TYPES:
+            valid = 0 <= number < len(question.choices)
+        else:
+            low, high = question.scale or (0, 0)
+            valid = low <= number <= high
+        if valid:
+            values[question.id] = number
+        else:
+            errors[question.id] = _l("Choose one of the values offered.")
+    return values, raw, errors
+
+
+def save_draft(invitation: Invitation, raw: dict[str, Any]) -> None:
+    """Keep what the customer has typed so far, so a reload or a later visit keeps it."""
+    if invitation.responded_at is None:
+        invitation.draft_answers = dict(raw)
+        db.session.flush()
+
+
+def submit_response(
+    invitation: Invitation,
+    values: dict[int, Any],
+    *,
+    locale: str,
+    now: datetime | None = None,
+) -> Response:
+    """Record the one response of ``invitation``; raises AlreadyAnswered for any other.
+
+    The unique constraint on ``survey_response.invitation_id`` decides between concurrent
+    submissions; the loser's savepoint is rolled back and nothing of it is kept.
+    """
+    now = now or utcnow()
+    response = Response(
+        invitation_id=invitation.id,
+        survey_id=invitation.survey_id,
+        user_id=invitation.user_id,
+        locale=locale,
+        submitted_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+    except IntegrityError:
+        raise AlreadyAnswered from None
+    questions = {q.id: q for q in invitation.survey.questions}
+    for question_id, value in values.items():
+        question = questions[question_id]
+        answer = Answer(question_id=question_id)
+        if question.type == "text":
+            answer.text = value
+        elif question.type == "multiple":
+            answer.choices = list(value)
+        else:
+            answer.number = int(value)
+        response.answers.append(answer)
+    invitation.responded_at = now
+    invitation.draft_answers = {}
+    db.session.flush()
+    return response
+
+
+def response_for(invitation: Invitation) -> Response | None:
+    return db.session.scalar(
+        select(Response)
+        .options(joinedload(Response.answers).joinedload(Answer.question))
+        .where(Response.invitation_id == invitation.id)
+    )
+
+
+def nps_answer(response: Response) -> int | None:
+    for answer in sorted(response.answers, key=lambda a: (a.question.position, a.question_id)):
+        if answer.question.type == "nps" and answer.number is not None:
+            return answer.number
+    return None
+
+
+def closing_the_loop(response: Response | None) -> str | None:
+    """ "detractor" may ask to be contacted; "promoter" sees their referral link."""
+    if response is None:
+        return None
+    score = nps_answer(response)
+    if score is None:
+        return None
+    group = nps_group(score)
+    return group if group in ("detractor", "promoter") else None
+
+
+def contact_request_for(response: Response) -> ContactRequest | None:
+    return db.session.scalar(
+        select(ContactRequest).where(ContactRequest.response_id == response.id)
+    )
+
+
+def request_contact(response: Response, note: str | None = None) -> ContactRequest | None:
+    """A detractor asks to be contacted: record it once and open a follow-up item.
+
+    Returns None when the answer was not a detractor's or the request exists already.
+    """
+    if closing_the_loop(response) != "detractor" or contact_request_for(response) is not None:
+        return None
+    request = ContactRequest(
+        response_id=response.id, user_id=response.user_id, note=(note or "").strip() or None
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(request)
+    except IntegrityError:
+        return None
+    request.response = response
+    request.follow_up_reference = open_follow_up(request)
+    db.session.flush()
+    return request
+
+
+def _follow_up_text(request: ContactRequest) -> str:
+    response = request.response
+    lines = [f"Survey: {response.invitation.survey.title if response.invitation else ''}"]
+    for answer in sorted(response.answers, key=lambda a: (a.question.position, a.question_id)):
+        question = answer.question
+        if answer.text is not None:
+            value = answer.text
+        elif answer.choices is not None:
+            value = "; ".join(
+                question.choices[i] for i in answer.choices if i < len(question.choices)
+            )
+        elif question.type in CHOICE_TYPES and answer.number is not None:
+            value = question.choices[answer.number] if answer.number < len(question.choices) else ""
+        else:
+            value = str(answer.number)
+        lines.append(f"{question.text}: {value}")
+    if request.note:
+        lines.append(f"Customer's note: {request.note}")
+    return "\n".join(lines)
+
+
+def open_follow_up(request: ContactRequest) -> str | None:
+    """Open a follow-up item for Customer care through the feedback feature, when present.
+
+    Returns the item's reference, or None when the feedback feature is not installed or
+    refused (the contact request itself stays recorded and is listed in the results).
+    """
+    try:
+        from portal.feedback.services import open_item  # type: ignore[import-not-found,attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    user = db.session.get(User, request.user_id) if request.user_id else None
+    body = _follow_up_text(request)
+    score = nps_answer(request.response)
+    offered: dict[str, Any] = {
+        "user": user,
+        "customer": user,
+        "user_id": request.user_id,
+        "kind": "complaint",
+        "title": f"Survey follow-up: NPS {score}",
+        "subject": f"Survey follow-up: NPS {score}",
+        "body": body,
+        "message": body,
+        "department": "customer-care",
+        "department_slug": "customer-care",
+        "source": "survey",
+    }
+    try:
+        parameters = inspect.signature(open_item).parameters
+        accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        kwargs = {k: v for k, v in offered.items() if accepts_any or k in parameters}
+        with db.session.begin_nested():
+            item = open_item(**kwargs)
+    except Exception:
+        log.warning(
+            "Opening a follow-up for survey response %s failed", request.response_id, exc_info=True
+        )
+        return None
+    reference = getattr(item, "reference", None) or (item if isinstance(item, str) else None)
+    return str(reference) if reference else None
