@@ -27,9 +27,7 @@ def background_worker() -> Iterator[subprocess.Popen | None]:
         return
     env = dict(os.environ)
     env.setdefault("FLASK_APP", "wsgi.py")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "portal", "worker"], env=env
-    )
+    process = subprocess.Popen([sys.executable, "-m", "flask", "portal", "worker"], env=env)
     log.info("Background worker started (pid %s)", process.pid)
     try:
         yield process
