@@ -82,9 +82,17 @@ class JobQueue:
             minute, hour, day, month, day_of_week = task.cron.split()
             self.huey.periodic_task(
                 crontab(minute, hour, day, month, day_of_week), name=f"periodic.{task.name}"
-            )(self.in_app(functools.partial(run_periodic, task.name)))
+            )(self.in_app(_scheduled(task.name, run_periodic)))
             names.append(task.name)
         return names
+
+
+def _scheduled(name: str, run: Callable[[str], Any]) -> Callable[[], Any]:
+    def run_scheduled() -> Any:
+        return run(name)
+
+    run_scheduled.__qualname__ = run_scheduled.__name__ = name
+    return run_scheduled
 
 
 def _sweep_now() -> Any:

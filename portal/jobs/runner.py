@@ -8,11 +8,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 from flask import current_app
 
 log = logging.getLogger(__name__)
+
+
+def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
+    raise SystemExit(0)
 
 
 @contextlib.contextmanager
@@ -29,9 +35,15 @@ def background_worker() -> Iterator[subprocess.Popen | None]:
     env.setdefault("FLASK_APP", "wsgi.py")
     process = subprocess.Popen([sys.executable, "-m", "flask", "portal", "worker"], env=env)
     log.info("Background worker started (pid %s)", process.pid)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # A plain `kill` of the server stops the worker too, not only Ctrl-C.
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         yield process
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
