@@ -97,3 +97,36 @@ def test_export_and_erasure_cover_mail_and_notifications(app, make_user, mailbox
         assert (
             db.session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == user_id)) is None
         )
+
+
+def test_one_event_gives_a_notification_and_a_mail(app, client, logged_in, mailbox):
+    from portal.jobs.notifications import notify_and_mail
+
+    logged_in("both@example.com")
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "both@example.com"))
+        notify_and_mail(
+            user,
+            kind="test",
+            message="Your request %(ref)s has a new reply.",
+            data={"ref": "FB-1"},
+            template="bulk_message",
+            subject="New reply",
+            context={"body": "There is a new reply to FB-1."},
+        )
+        db.session.rollback()  # a rolled-back event leaves neither
+        notify_and_mail(
+            user,
+            kind="test",
+            message="Your request %(ref)s has a new reply.",
+            data={"ref": "FB-2"},
+            template="bulk_message",
+            subject="New reply",
+            context={"body": "There is a new reply to FB-2."},
+        )
+        db.session.commit()
+        outbox.deliver_committed()
+    assert len(mailbox.to("both@example.com")) == 1
+    assert "FB-2" in mailbox.text_of(mailbox.last_to("both@example.com"))
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "FB-2" in page and "FB-1" not in page
