@@ -55,6 +55,9 @@ def test_newsletter_goes_only_to_consenting_customers_with_unsubscribe_headers(
     assert mailbox.to("no@example.com") == []
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     header_url = str(message["List-Unsubscribe"]).strip("<>")
+    # Sent as a plain <URL> (RFC 2369), not as an encoded word mail providers cannot read.
+    raw = dict(message.raw_items())["List-Unsubscribe"]
+    assert raw.strip() == f"<{header_url}>"
     assert header_url in mailbox.text_of(message)
     assert "News for yes@example.com" in mailbox.text_of(message)
     assert message.get_body(preferencelist=("html",)) is not None
