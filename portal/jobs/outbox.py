@@ -171,17 +171,18 @@ def deliver(message_id: int) -> bool:
         return False
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     assert message is not None
+    mime = build_message(
+        to=message.to_address,
+        subject=message.subject,
+        text=message.body_text,
+        html=message.body_html,
+        message_id=message.message_id,
+        headers=message.headers,
+    )
+    # No transaction stays open while talking to SMTP (on SQLite it would hold the lock).
+    db.session.commit()
     try:
-        transmit(
-            build_message(
-                to=message.to_address,
-                subject=message.subject,
-                text=message.body_text,
-                html=message.body_html,
-                message_id=message.message_id,
-                headers=message.headers,
-            )
-        )
+        transmit(mime)
     except Exception as exc:
         log.warning("Sending outbox message %s failed: %s", message.id, exc)
         message.last_error = str(exc)[:2000]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import os
+import subprocess
+import sys
+import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -75,7 +81,7 @@ def test_smtp_down_then_back_delivers_exactly_once(app, live_worker, mailbox):
         with app.app_context():
             message = db.session.scalar(select(OutboxMessage))
             db.session.commit()
-            return message is not None and message.attempts >= 2
+            return message is not None and message.attempts >= 2 and message.status == "pending"
 
     wait_for(tried_twice)
     assert mailbox.to(address) == []
@@ -167,3 +173,106 @@ def test_a_message_being_sent_now_is_not_released(app, live_worker, mailbox):
         assert outbox.release_stuck() == 0
         assert not outbox.claim(message_id)  # a second worker cannot take it
         db.session.commit()
+
+
+class HoldingSink:
+    """An SMTP server that holds the first message's DATA until told what to answer."""
+
+    def __init__(self) -> None:
+        self.accepted: list[str] = []
+        self.holding = threading.Event()
+        self.answer: str | None = None
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if not self.holding.is_set():
+            self.holding.set()
+            while self.answer is None:
+                await asyncio.sleep(0.02)
+            return self.answer  # the client is dead by now; nothing was accepted
+        self.accepted.append(envelope.content.decode(errors="replace"))
+        return "250 OK"
+
+
+def _spawn_worker(app, instance, port, logs: list) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        FLASK_APP="wsgi.py",
+        PORTAL_CONFIG="development",
+        PORTAL_INSTANCE_DIR=str(instance),
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(port),
+        MAIL_SENDING_TIMEOUT="1",
+        JOBS_IMMEDIATE="0",
+    )
+    root = Path(__file__).resolve().parents[2]
+    log = open(instance / "worker.log", "ab")  # noqa: SIM115 - closed after the test
+    logs.append(log)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "portal", "worker", "--workers", "1", "--no-periodic"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def test_worker_process_killed_while_sending_loses_nothing_and_sends_once(
+    app, tmp_path, smtp_server
+):
+    from aiosmtpd.controller import Controller
+    from huey import SqliteHuey
+
+    from portal.jobs.queue import JobQueue, set_queue
+    from tests.conftest import _free_port
+    from tests.jobs.conftest import _clean_live_rows
+
+    sink = HoldingSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = app.extensions.get("portal_jobs")
+    queue = JobQueue(app, SqliteHuey("portal", filename=str(tmp_path / "huey.db"), results=False))
+    set_queue(app, queue)
+    _clean_live_rows(app)
+    logs: list = []
+    first = _spawn_worker(app, tmp_path, port, logs)
+    second = None
+    try:
+        with app.app_context():
+            _queue(f"sigkill{LIVE_DOMAIN}")
+            db.session.commit()
+            outbox.deliver_committed()
+        assert sink.holding.wait(60), "the worker never started sending"
+        assert _statuses(app) == {"sending": 1}
+        first.kill()  # SIGKILL in the middle of the SMTP conversation
+        first.wait()
+        sink.answer = "451 Connection lost"
+        second = _spawn_worker(app, tmp_path, port, logs)
+        time.sleep(1.2)  # past MAIL_SENDING_TIMEOUT
+        queue.sweep()  # what the periodic sweep does every minute
+        wait_for(lambda: _statuses(app) == {"sent": 1}, timeout=60)
+        queue.sweep()
+        time.sleep(1.0)
+        assert len(sink.accepted) == 1
+        with app.app_context():
+            message = db.session.scalar(select(OutboxMessage))
+            assert message.attempts == 2
+            assert message.message_id in sink.accepted[0]
+            db.session.commit()
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+        for log in logs:
+            log.close()
+        controller.stop()
+        set_queue(app, previous)
+        _clean_live_rows(app)
