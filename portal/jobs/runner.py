@@ -22,7 +22,7 @@ def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def background_worker() -> Iterator[subprocess.Popen | None]:
+def background_worker(public_base_url: str | None = None) -> Iterator[subprocess.Popen | None]:
     """Run `flask portal worker` as a child process for as long as the block runs.
 
     Ctrl-C reaches both processes (same process group); the worker finishes the message
@@ -33,6 +33,9 @@ def background_worker() -> Iterator[subprocess.Popen | None]:
         return
     env = dict(os.environ)
     env.setdefault("FLASK_APP", "wsgi.py")
+    if public_base_url:
+        # Links in mail the worker renders point at this server unless configured otherwise.
+        env.setdefault("PUBLIC_BASE_URL", public_base_url)
     process = subprocess.Popen([sys.executable, "-m", "flask", "portal", "worker"], env=env)
     log.info("Background worker started (pid %s)", process.pid)
     previous = None
