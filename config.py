@@ -135,9 +135,17 @@ class Config:
     # Absolute links in mail written outside a request (background tasks, CLI).
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
-    # Jobs
-    MAIL_DELIVER_INLINE = _bool("MAIL_DELIVER_INLINE", False)
+    # Jobs: huey on REDIS_URL when set, else an SQLite queue in instance/huey.db.
+    # JOBS_IMMEDIATE runs tasks in the calling thread (tests of features that send mail).
+    JOBS_IMMEDIATE = _bool("JOBS_IMMEDIATE", False)
     MAIL_RATE_PER_MINUTE = _int("MAIL_RATE_PER_MINUTE", 600)
+    MAIL_BATCH_SECONDS = _int("MAIL_BATCH_SECONDS", 10)
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 6)
+    MAIL_RETRY_BASE_SECONDS = _int("MAIL_RETRY_BASE_SECONDS", 30)
+    # A message "sending" for longer than this was interrupted (worker killed): sent again.
+    MAIL_SENDING_TIMEOUT = _int("MAIL_SENDING_TIMEOUT", 600)
+    # Links in mail sent by the worker (no request to take the host from).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
 
 class DevelopmentConfig(Config):
@@ -147,7 +155,6 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
-    MAIL_DELIVER_INLINE = _bool("MAIL_DELIVER_INLINE", True)
 
 
 class TestingConfig(Config):
@@ -160,7 +167,7 @@ class TestingConfig(Config):
     SERVER_NAME = None
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_BACKEND = "smtp"
-    MAIL_DELIVER_INLINE = True
+    JOBS_IMMEDIATE = True
 
 
 class ProductionConfig(Config):

@@ -8,7 +8,6 @@ from sqlalchemy import delete, select
 
 from portal.accounts.models import CustomerValue, Touchpoint, User
 from portal.extensions import db
-from portal.jobs.models import Notification, OutboxMessage
 
 
 def _iso(value: Any) -> Any:
@@ -19,20 +18,6 @@ def export_touchpoints(user: User) -> list[dict[str, Any]]:
     return [
         {"kind": t.kind, "at": _iso(t.created_at), "note": t.note, "coupon_code": t.coupon_code}
         for t in db.session.scalars(select(Touchpoint).where(Touchpoint.user_id == user.id))
-    ]
-
-
-def export_notifications(user: User) -> list[dict[str, Any]]:
-    return [
-        {"kind": n.kind, "message": n.message, "data": n.data, "at": _iso(n.created_at)}
-        for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id))
-    ]
-
-
-def export_mail(user: User) -> list[dict[str, Any]]:
-    return [
-        {"subject": m.subject, "to": m.to_address, "status": m.status, "at": _iso(m.created_at)}
-        for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == user.id))
     ]
 
 
@@ -75,8 +60,6 @@ def export_orders(user: User) -> list[dict[str, Any]]:
 
 
 def erase_personal_rows(user: User) -> None:
-    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == user.id))
     db.session.execute(delete(Touchpoint).where(Touchpoint.user_id == user.id))
 
 
@@ -86,8 +69,6 @@ def register() -> None:
     DATA_EXPORTERS.update(
         {
             "touchpoints": export_touchpoints,
-            "notifications": export_notifications,
-            "mail": export_mail,
             "value": export_value,
             "orders": export_orders,
         }

@@ -94,7 +94,7 @@ def serve(host: str, port: int) -> None:
 
     from portal.jobs.runner import background_worker
 
-    with background_worker():
+    with background_worker(public_base_url=f"http://{host}:{port}"):
         run_simple(
             host,
             port,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from email import policy as email_policy
 from pathlib import Path
 
 from flask import current_app
@@ -17,6 +18,23 @@ log = logging.getLogger(__name__)
 _LINK = re.compile(r"https?://\S+")
 
 
+class PortalMessage(Message):
+    """Long header values (``List-Unsubscribe`` URLs) stay plain text instead of being
+    folded into RFC 2047 encoded words, which mail providers would not recognise."""
+
+    _policy = email_policy.SMTP.clone(max_line_length=998)
+
+    def as_bytes(self) -> bytes:
+        msg = self._message()
+        msg.policy = self._policy
+        return msg.as_bytes()
+
+    def as_string(self) -> str:
+        msg = self._message()
+        msg.policy = self._policy
+        return msg.as_string()
+
+
 def build_message(
     *,
     to: str,
@@ -27,7 +45,7 @@ def build_message(
     headers: dict[str, str] | None = None,
     sender: str | None = None,
 ) -> Message:
-    msg = Message(
+    msg = PortalMessage(
         subject=subject,
         recipients=[to],
         body=text,

@@ -57,3 +57,33 @@ def mark_all_read(user_id: int) -> int:
         .values(read_at=utcnow())
     )
     return int(result.rowcount or 0)
+
+
+def notify_and_mail(
+    user: Any,
+    *,
+    kind: str,
+    message: str,
+    template: str,
+    subject: Any,
+    url: str | None = None,
+    data: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+    unsubscribe_kind: str | None = None,
+) -> Notification:
+    """One event, two channels: the notification at /notifications and the mail, both
+    written in the current transaction (so both exist, or neither)."""
+    from portal.jobs.outbox import queue_mail
+
+    notification = notify(user.id, kind=kind, message=message, url=url, data=data)
+    if user.deleted_at is None:
+        queue_mail(
+            to=user.email,
+            template=template,
+            subject=subject,
+            context={"user": user, "url": url, **(data or {}), **(context or {})},
+            locale=user.locale,
+            user_id=user.id,
+            unsubscribe_kind=unsubscribe_kind,
+        )
+    return notification

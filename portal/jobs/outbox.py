@@ -1,7 +1,28 @@
-"""Queue mail in the current transaction; deliver it after commit, at most once.
+"""Queue mail in the current transaction; the worker sends it after commit.
 
 Features call :func:`queue_mail` (render a template) or :func:`queue_rendered` (already
 rendered text) and never talk to SMTP themselves.
+
+Delivery guarantee
+------------------
+* A message exists only if the transaction that queued it committed (it is a row in that
+  transaction), so a rolled-back request sends nothing.
+* After commit its id is handed to the queue (one task per message). If that hand-off is
+  lost (the process dies between commit and enqueue, the queue is down), the periodic
+  sweep finds the row still ``pending`` within a minute: nothing is lost.
+* Sending starts with a claim: one conditional ``UPDATE ... SET status='sending' WHERE
+  status='pending'`` committed before SMTP is contacted. Only one worker's claim can match,
+  so two workers (or a task and the sweep) never send the same row.
+* The row becomes ``sent`` in the transaction right after the server accepted the message.
+  A worker killed while sending leaves the row ``sending``; the sweep returns such rows to
+  ``pending`` once ``MAIL_SENDING_TIMEOUT`` has passed (longer than any SMTP conversation),
+  so the message is sent again rather than lost.
+* The one window for a second copy is a kill after the server's "250 OK" and before the
+  ``sent`` commit (a few milliseconds). That copy carries the same ``Message-ID``, which
+  receiving systems use to recognise it as the same message. Outside that window every
+  message is sent exactly once: at-least-once delivery, exactly-once in practice.
+* Failures are retried with exponential backoff (``MAIL_RETRY_BASE_SECONDS`` x 2^n) up to
+  ``MAIL_MAX_ATTEMPTS`` tries; then the row is ``failed`` and an admin can re-send it.
 """
 
 from __future__ import annotations
@@ -26,6 +47,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 _SESSION_KEY = "outbox_new_ids"
 _COMMITTED_KEY = "outbox_committed_ids"
+_CAMPAIGN_KEY = "campaign_new_ids"
+_COMMITTED_CAMPAIGN_KEY = "campaign_committed_ids"
 
 
 def _message_id() -> str:
@@ -43,6 +66,7 @@ def queue_rendered(
     user_id: int | None = None,
     headers: dict[str, str] | None = None,
     bulk: bool = False,
+    campaign_id: int | None = None,
 ) -> OutboxMessage:
     message = OutboxMessage(
         message_id=_message_id(),
@@ -54,7 +78,9 @@ def queue_rendered(
         user_id=user_id,
         headers=headers or {},
         bulk=bulk,
+        campaign_id=campaign_id,
         status="pending",
+        attempts=0,
         next_attempt_at=utcnow(),
     )
     db.session.add(message)
@@ -73,9 +99,29 @@ def queue_mail(
     user_id: int | None = None,
     headers: dict[str, str] | None = None,
     bulk: bool = False,
+    unsubscribe_kind: str | None = None,
+    campaign_id: int | None = None,
 ) -> OutboxMessage:
-    """Render ``mail/<template>.txt`` and ``.html`` in the recipient's language and queue it."""
+    """Render ``mail/<template>.txt`` and ``.html`` in the recipient's language and queue it.
+
+    Non-transactional mail (``bulk=True`` or an ``unsubscribe_kind`` such as "newsletter",
+    "surveys", "greetings") needs ``user_id``: it gets an unsubscribe link in its footer
+    (``unsubscribe_url`` in the template context) and the ``List-Unsubscribe`` headers.
+    """
+    from portal.jobs.unsubscribe import unsubscribe_headers, unsubscribe_url
+
     context = dict(context or {})
+    headers = dict(headers or {})
+    if bulk and unsubscribe_kind is None:
+        unsubscribe_kind = "newsletter"
+    if unsubscribe_kind is not None:
+        if user_id is None:
+            raise ValueError("non-transactional mail needs the recipient's user_id")
+        url = unsubscribe_url(user_id, unsubscribe_kind)
+        context.setdefault("unsubscribe_url", url)
+        # A feature that runs its own unsubscribe link (surveys) keeps its headers.
+        for name, value in unsubscribe_headers(url).items():
+            headers.setdefault(name, value)
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
@@ -88,12 +134,23 @@ def queue_mail(
         template=template,
         user_id=user_id,
         headers=headers,
-        bulk=bulk,
+        bulk=bulk or unsubscribe_kind is not None,
+        campaign_id=campaign_id,
     )
 
 
-def deliver(message_id: int) -> bool:
-    """Claim one message and send it. Returns True when this call sent it."""
+def _max_attempts() -> int:
+    return int(current_app.config.get("MAIL_MAX_ATTEMPTS", MAX_ATTEMPTS))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the ``attempts``-th failed try: base, 2 x base, 4 x base, ..."""
+    base = float(current_app.config.get("MAIL_RETRY_BASE_SECONDS", 30))
+    return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
+
+
+def claim(message_id: int) -> bool:
+    """Take one due message for sending and commit the claim. True when this caller won."""
     now = utcnow()
     result: Any = db.session.execute(
         update(OutboxMessage)
@@ -103,49 +160,107 @@ def deliver(message_id: int) -> bool:
             OutboxMessage.next_attempt_at <= now,
         )
         .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
     )
-    claimed = result.rowcount
+    claimed = bool(result.rowcount)
     db.session.commit()
-    if not claimed:
+    return claimed
+
+
+def deliver(message_id: int) -> bool:
+    """Claim one message and send it. Returns True when this call sent it."""
+    if not claim(message_id):
         return False
-    message = db.session.get(OutboxMessage, message_id)
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     assert message is not None
+    mime = build_message(
+        to=message.to_address,
+        subject=message.subject,
+        text=message.body_text,
+        html=message.body_html,
+        message_id=message.message_id,
+        headers=message.headers,
+    )
+    # No transaction stays open while talking to SMTP (on SQLite it would hold the lock).
+    db.session.commit()
     try:
-        transmit(
-            build_message(
-                to=message.to_address,
-                subject=message.subject,
-                text=message.body_text,
-                html=message.body_html,
-                message_id=message.message_id,
-                headers=message.headers,
-            )
-        )
+        transmit(mime)
     except Exception as exc:
         log.warning("Sending outbox message %s failed: %s", message.id, exc)
         message.last_error = str(exc)[:2000]
-        if message.attempts >= MAX_ATTEMPTS:
+        if message.attempts >= _max_attempts():
             message.status = "failed"
         else:
             message.status = "pending"
-            message.next_attempt_at = utcnow() + timedelta(seconds=30 * 2**message.attempts)
+            message.next_attempt_at = utcnow() + retry_delay(message.attempts)
         db.session.commit()
+        if message.status == "pending":
+            _schedule_retry(message.id, message.next_attempt_at)
         return False
     message.status = "sent"
     message.sent_at = utcnow()
+    message.last_error = None
     db.session.commit()
     return True
 
 
-def deliver_due(limit: int = 100) -> int:
-    ids = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow())
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
+def _schedule_retry(message_id: int, when: Any) -> None:
+    from portal.jobs.queue import get_queue
+
+    try:
+        get_queue().deliver.schedule((message_id,), eta=when)
+    except Exception:  # the periodic sweep retries it anyway
+        log.exception("Could not schedule the retry of outbox message %s", message_id)
+
+
+def release_stuck(now: Any = None) -> int:
+    """Return messages left ``sending`` by a worker that died back to ``pending``."""
+    now = now or utcnow()
+    timeout = timedelta(seconds=int(current_app.config.get("MAIL_SENDING_TIMEOUT", 600)))
+    result: Any = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - timeout)
+        .values(status="pending", next_attempt_at=now, last_error="interrupted while sending")
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    return sum(1 for message_id in ids if deliver(message_id))
+    return int(result.rowcount or 0)
+
+
+def due_ids(limit: int = 500) -> list[int]:
+    ids = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow())
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+    db.session.commit()
+    return ids
+
+
+def deliver_due(limit: int = 100) -> int:
+    """Send what is due now, in this process (the sweep's fallback and the CLI)."""
+    return sum(1 for message_id in due_ids(limit) if deliver(message_id))
+
+
+def resend(message: OutboxMessage) -> bool:
+    """An admin's re-send of a failed message: a fresh set of tries, sent after commit."""
+    if message.status != "failed":
+        return False
+    message.status = "pending"
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.last_error = None
+    db.session.flush()
+    db.session.info.setdefault(_SESSION_KEY, []).append(message.id)
+    return True
+
+
+def remember_campaign(campaign_id: int) -> None:
+    """Start sending a campaign's first batch once the current transaction commits."""
+    db.session.info.setdefault(_CAMPAIGN_KEY, []).append(campaign_id)
 
 
 def take_committed_ids() -> list[int]:
@@ -154,21 +269,37 @@ def take_committed_ids() -> list[int]:
 
 @event.listens_for(Session, "after_commit")
 def _remember_committed(session: Session) -> None:
-    new_ids = session.info.pop(_SESSION_KEY, None)
-    if new_ids:
-        session.info.setdefault(_COMMITTED_KEY, []).extend(new_ids)
+    for new_key, committed_key in (
+        (_SESSION_KEY, _COMMITTED_KEY),
+        (_CAMPAIGN_KEY, _COMMITTED_CAMPAIGN_KEY),
+    ):
+        new_ids = session.info.pop(new_key, None)
+        if new_ids:
+            session.info.setdefault(committed_key, []).extend(new_ids)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop(_SESSION_KEY, None)
+    session.info.pop(_CAMPAIGN_KEY, None)
 
 
 def deliver_committed() -> None:
-    """Hand what the finished unit of work queued to the sender (inline in dev and tests)."""
+    """Hand what the finished unit of work queued to the worker (called after commit)."""
     ids = take_committed_ids()
-    if not ids:
+    campaigns = db.session.info.pop(_COMMITTED_CAMPAIGN_KEY, [])
+    if not ids and not campaigns:
         return
-    if current_app.config.get("MAIL_DELIVER_INLINE"):
-        for message_id in ids:
-            deliver(message_id)
+    from portal.jobs.queue import get_queue
+
+    queue = get_queue()
+    for message_id in ids:
+        try:
+            queue.deliver(message_id)
+        except Exception:  # the periodic sweep sends it
+            log.exception("Could not hand outbox message %s to the worker", message_id)
+    for campaign_id in campaigns:
+        try:
+            queue.campaign_batch(campaign_id)
+        except Exception:
+            log.exception("Could not hand campaign %s to the worker", campaign_id)

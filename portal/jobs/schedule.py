@@ -41,3 +41,73 @@ def run_periodic(name: str) -> Any:
         db.session.rollback()
         raise
     return result
+
+
+def once(task: str, occasion_key: str) -> bool:
+    """Claim the work of ``task`` for one occasion; False when it was already done.
+
+    Call it in the same transaction as the work::
+
+        for order in delivered_orders:
+            if once("orders.thank_after_delivery", f"order:{order.id}"):
+                queue_mail(...)
+
+    The claim is a row with a unique (task, occasion_key): if the work rolls back, so does
+    the claim; if two runs race, the database lets one insert win and the other gets
+    False (it waits for the first to commit). Running a task twice does the work once.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.extensions import db
+    from portal.jobs.models import JobRun
+
+    try:
+        with db.session.begin_nested():
+            db.session.add(JobRun(task=task[:100], occasion_key=occasion_key[:200]))
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Hook:
+    name: str
+    cron: str
+    owner: str  # the feature package expected to register it
+    what: str
+
+
+#: The periodic tasks the portal's features provide, with their usual schedule. A feature
+#: registers its function under the same name (its cron may differ); until it does, the name
+#: is registered as a no-op so the schedule is complete and visible (`flask portal run-task`).
+STANDARD_HOOKS: tuple[Hook, ...] = (
+    Hook("customer_value.recompute", "30 2 * * *", "orders", "golden and lapsed, nightly"),
+    Hook("orders.thank_after_delivery", "*/15 * * * *", "orders", "thank-you after delivery"),
+    Hook("surveys.after_delivery", "0 * * * *", "surveys", "delivery survey invitations"),
+    Hook("surveys.reminders", "0 * * * *", "surveys", "one reminder to non-responders"),
+    Hook("feedback.sla_check", "* * * * *", "feedback", "SLA breaches and escalation"),
+    Hook("feedback.auto_close", "15 * * * *", "feedback", "close resolved items after 7 days"),
+    Hook("greetings.birthdays", "5 * * * *", "staff", "birthday greetings at local morning"),
+    Hook("greetings.anniversaries", "10 * * * *", "staff", "first-order anniversaries"),
+)
+
+
+def _placeholder(name: str) -> Callable[[], Any]:
+    def noop() -> str:
+        return f"{name}: not provided by any feature yet"
+
+    noop.__name__ = f"placeholder_{name.replace('.', '_')}"
+    noop.placeholder = True  # type: ignore[attr-defined]
+    return noop
+
+
+def register_placeholder_hooks() -> None:
+    """Register the standard hooks no feature has registered (called before features init)."""
+    for hook in STANDARD_HOOKS:
+        if hook.name not in PERIODIC_TASKS:
+            register_periodic(hook.name, hook.cron, _placeholder(hook.name))
+
+
+def is_placeholder(name: str) -> bool:
+    task = PERIODIC_TASKS.get(name)
+    return bool(task and getattr(task.func, "placeholder", False))

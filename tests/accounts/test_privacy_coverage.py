@@ -12,8 +12,10 @@ from portal.extensions import db
 
 #: table -> (exporter key, eraser key) that cover it
 COVERED = {
-    "notification": ("notifications", "accounts"),
-    "outbox_message": ("mail", "accounts"),
+    "notification": ("notifications", "mail_and_notifications"),
+    "outbox_message": ("mail", "mail_and_notifications"),
+    "mail_unsubscribe": ("mail", None),  # kept: the choice not to be mailed must survive erasure
+    "mail_campaign_recipient": ("mail", "mail_and_notifications"),
     "touchpoint": ("touchpoints", "accounts"),
     "customer_value": ("value", None),  # derived figures: deleted with the recomputation
     "order": ("orders", None),  # kept for accounting; linked only to the erased tombstone
@@ -38,6 +40,7 @@ EXEMPT = {
     "audit_entry": "staff accountability log; keeps the ids, not personal content",
     "community_moderation_log": "moderators' accountability log; ids and reasons",
     "survey": "surveys written by staff (the author's id only)",
+    "mail_campaign": "campaigns started by staff (the sender's id only)",
 }
 
 

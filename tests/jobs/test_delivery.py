@@ -1,0 +1,278 @@
+"""Mail through the outbox and a real worker to a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.jobs import outbox
+from portal.jobs.models import OutboxMessage
+from tests.jobs.conftest import LIVE_DOMAIN, wait_for
+
+pytestmark = pytest.mark.live_db
+
+
+def _queue(to: str, n: int = 1) -> None:
+    for i in range(n):
+        outbox.queue_rendered(to=to, subject=f"Hello {i}", text=f"Body {i}", template="test")
+
+
+def _statuses(app) -> collections.Counter:
+    with app.app_context():
+        rows = db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+        db.session.commit()
+    return collections.Counter(dict(rows))
+
+
+def test_mail_arrives_after_commit_and_not_before(app, live_worker, mailbox):
+    address = f"first{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address)
+        # The worker is running and a sweep is asked for: the row is not committed yet.
+        live_worker.queue.sweep()
+        time.sleep(0.5)
+        assert mailbox.to(address) == []
+        db.session.commit()
+        outbox.deliver_committed()
+    message = wait_for(lambda: mailbox.to(address))[0]
+    assert message["Subject"] == "Hello 0"
+    # The hand-off and the sweep both asked for it; the claim sent it once.
+    time.sleep(0.5)
+    assert len(mailbox.to(address)) == 1
+    assert _statuses(app) == {"sent": 1}
+
+
+def test_rolled_back_mail_is_never_sent(app, live_worker, mailbox):
+    address = f"rollback{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address, 3)
+        db.session.rollback()
+        outbox.deliver_committed()
+    live_worker.queue.sweep()
+    time.sleep(1.0)
+    assert mailbox.to(address) == []
+    assert _statuses(app) == {}
+
+
+def test_smtp_down_then_back_delivers_exactly_once(app, live_worker, mailbox):
+    app.config.update(MAIL_RETRY_BASE_SECONDS=1, MAIL_MAX_ATTEMPTS=10)
+    address = f"retry{LIVE_DOMAIN}"
+    mailbox.refuse = True  # the server answers 451 to every message
+    with app.app_context():
+        _queue(address)
+        db.session.commit()
+        outbox.deliver_committed()
+
+    def tried_twice() -> bool:
+        with app.app_context():
+            message = db.session.scalar(select(OutboxMessage))
+            db.session.commit()
+            return message is not None and message.attempts >= 2 and message.status == "pending"
+
+    wait_for(tried_twice)
+    assert mailbox.to(address) == []
+    assert _statuses(app) == {"pending": 1}
+    mailbox.refuse = False
+    wait_for(lambda: mailbox.to(address))
+    time.sleep(1.0)
+    assert len(mailbox.to(address)) == 1
+    assert _statuses(app) == {"sent": 1}
+
+
+def test_closed_smtp_port_is_retried_then_failed_after_the_last_try(
+    app, live_worker, mailbox, monkeypatch
+):
+    app.config.update(MAIL_RETRY_BASE_SECONDS=0, MAIL_MAX_ATTEMPTS=3)
+    monkeypatch.setattr(app.extensions["mail"], "port", 1)  # nothing listens there
+    address = f"closed{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address)
+        db.session.commit()
+        outbox.deliver_committed()
+    wait_for(lambda: _statuses(app) == {"failed": 1})
+    with app.app_context():
+        message = db.session.scalar(select(OutboxMessage))
+        assert message.attempts == 3 and message.last_error
+        db.session.commit()
+    assert mailbox.to(address) == []
+
+
+def test_worker_stopped_mid_batch_and_restarted_sends_every_message_once(app, live_worker, mailbox):
+    address = f"batch{LIVE_DOMAIN}"
+    total = 150
+    with app.app_context():
+        _queue(address, total)
+        db.session.commit()
+        outbox.deliver_committed()
+    wait_for(lambda: len(mailbox.to(address)) >= 10, step=0.005)
+    live_worker.stop()  # Ctrl-C: finishes what it is sending, leaves the rest queued
+    stopped_at = len(mailbox.to(address))
+    assert stopped_at < total, "the batch finished before the worker could be stopped"
+    time.sleep(0.3)
+    assert len(mailbox.to(address)) == stopped_at
+    assert live_worker.pending_tasks() > 0
+    live_worker.start()
+    wait_for(lambda: _statuses(app) == {"sent": total}, timeout=60)
+    time.sleep(0.5)
+    ids = [str(m["Message-ID"]) for m in mailbox.to(address)]
+    assert len(ids) == total and len(set(ids)) == total
+    assert sorted(str(m["Subject"]) for m in mailbox.to(address)) == sorted(
+        f"Hello {i}" for i in range(total)
+    )
+
+
+def test_message_left_sending_by_a_killed_worker_is_sent_once_by_the_sweep(
+    app, live_worker, mailbox
+):
+    address = f"killed{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address, 2)
+        db.session.commit()
+        db.session.info.pop("outbox_committed_ids", None)  # the hand-off is lost too
+        ids = list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+        # A worker claimed the first one and died before the server answered.
+        assert outbox.claim(ids[0])
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == ids[0])
+            .values(claimed_at=utcnow() - timedelta(hours=1))
+        )
+        db.session.commit()
+    live_worker.queue.sweep()
+    wait_for(lambda: _statuses(app) == {"sent": 2})
+    live_worker.queue.sweep()  # a second sweep finds nothing more to do
+    time.sleep(0.5)
+    assert len(mailbox.to(address)) == 2
+    with app.app_context():
+        first = db.session.get(OutboxMessage, ids[0])
+        assert first.attempts == 2  # the interrupted try counts
+        db.session.commit()
+
+
+def test_a_message_being_sent_now_is_not_released(app, live_worker, mailbox):
+    with app.app_context():
+        _queue(f"busy{LIVE_DOMAIN}")
+        db.session.commit()
+        db.session.info.pop("outbox_committed_ids", None)
+        message_id = db.session.scalar(select(OutboxMessage.id))
+        assert outbox.claim(message_id)
+        assert outbox.release_stuck() == 0
+        assert not outbox.claim(message_id)  # a second worker cannot take it
+        db.session.commit()
+
+
+class HoldingSink:
+    """An SMTP server that holds the first message's DATA until told what to answer."""
+
+    def __init__(self) -> None:
+        self.accepted: list[str] = []
+        self.holding = threading.Event()
+        self.answer: str | None = None
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if not self.holding.is_set():
+            self.holding.set()
+            while self.answer is None:
+                await asyncio.sleep(0.02)
+            return self.answer  # the client is dead by now; nothing was accepted
+        self.accepted.append(envelope.content.decode(errors="replace"))
+        return "250 OK"
+
+
+def _spawn_worker(app, instance, port, logs: list) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        FLASK_APP="wsgi.py",
+        PORTAL_CONFIG="development",
+        PORTAL_INSTANCE_DIR=str(instance),
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(port),
+        MAIL_SENDING_TIMEOUT="1",
+        JOBS_IMMEDIATE="0",
+    )
+    root = Path(__file__).resolve().parents[2]
+    log = open(instance / "worker.log", "ab")  # noqa: SIM115 - closed after the test
+    logs.append(log)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "portal", "worker", "--workers", "1", "--no-periodic"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def test_worker_process_killed_while_sending_loses_nothing_and_sends_once(
+    app, tmp_path, smtp_server
+):
+    from aiosmtpd.controller import Controller
+    from huey import SqliteHuey
+
+    from portal.jobs.queue import JobQueue, set_queue
+    from tests.conftest import _free_port
+    from tests.jobs.conftest import _clean_live_rows
+
+    sink = HoldingSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = app.extensions.get("portal_jobs")
+    queue = JobQueue(app, SqliteHuey("portal", filename=str(tmp_path / "huey.db"), results=False))
+    set_queue(app, queue)
+    _clean_live_rows(app)
+    logs: list = []
+    first = _spawn_worker(app, tmp_path, port, logs)
+    second = None
+    try:
+        with app.app_context():
+            _queue(f"sigkill{LIVE_DOMAIN}")
+            db.session.commit()
+            outbox.deliver_committed()
+        assert sink.holding.wait(60), "the worker never started sending"
+        assert _statuses(app) == {"sending": 1}
+        first.kill()  # SIGKILL in the middle of the SMTP conversation
+        first.wait()
+        sink.answer = "451 Connection lost"
+        second = _spawn_worker(app, tmp_path, port, logs)
+        time.sleep(1.2)  # past MAIL_SENDING_TIMEOUT
+        queue.sweep()  # what the periodic sweep does every minute
+        wait_for(lambda: _statuses(app) == {"sent": 1}, timeout=60)
+        queue.sweep()
+        time.sleep(1.0)
+        assert len(sink.accepted) == 1
+        with app.app_context():
+            message = db.session.scalar(select(OutboxMessage))
+            assert message.attempts == 2
+            assert message.message_id in sink.accepted[0]
+            db.session.commit()
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+        for log in logs:
+            log.close()
+        controller.stop()
+        set_queue(app, previous)
+        _clean_live_rows(app)
