@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, SubmitField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.api.models import API_SCOPES
@@ -29,7 +30,7 @@ class ApiKeyForm(FlaskForm):
     )
     scopes = ScopesField(
         _l("Scopes"),
-        choices=[(scope, SCOPE_LABELS[scope]) for scope in API_SCOPES],
+        choices=[SelectChoice(scope, SCOPE_LABELS[scope]) for scope in API_SCOPES],
         validators=[DataRequired(message=_l("Choose at least one scope."))],
     )
     submit = SubmitField(_l("Create key"))

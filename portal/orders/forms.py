@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from portal.orders.models import ORDER_STATUSES
 from portal.orders.services import STATUS_LABELS
 
 
-def status_choices() -> list[tuple[str, Any]]:
-    return [("", _l("All orders"))] + [(s, STATUS_LABELS[s]) for s in ORDER_STATUSES]
+def status_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("All orders"))] + [
+        SelectChoice(s, STATUS_LABELS[s]) for s in ORDER_STATUSES
+    ]
 
 
 class OrderFilterForm(FlaskForm):
