@@ -17,13 +17,10 @@ def test_demo_histories(app, client):
         db.session.commit()
         statuses = set(db.session.scalars(select(Order.status).distinct()))
         assert statuses == set(ORDER_STATUSES)
-        values = dict(
-            db.session.execute(
-                select(User.email, CustomerValue).join(
-                    CustomerValue, CustomerValue.user_id == User.id
-                )
-            )
-        )
+        rows = db.session.execute(
+            select(User.email, CustomerValue).join(CustomerValue, CustomerValue.user_id == User.id)
+        ).all()
+        values = {row[0]: row[1] for row in rows}
         anna = values["anna@example.com"]
         assert anna.is_golden and anna.stage == "commitment"
         assert sum(v.is_golden for v in values.values()) >= 2
