@@ -8,7 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from portal.api import models  # noqa: F401 - register the tables
+    from portal.api import cli, models  # noqa: F401 - tables and `flask portal` commands
     from portal.api.staff import bp as staff_bp
     from portal.api.views import init_api
     from portal.core.nav import has_role, register_staff_nav

@@ -8,6 +8,8 @@ import random
 import zlib
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+
 from portal.accounts.models import User
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -163,5 +165,14 @@ def load_demo_orders(users: dict[str, User]) -> None:
             days = rng.uniform(2, 330) if big else rng.uniform(1, 720)
             steps = FULL if days > 10 else FULL[: rng.randint(1, 4)]
             _order(shopper, f"SO-{number}", days, steps, basket, now=now)
+    db.session.flush()
+    # Customers joined shortly before their first order, not on the day the demo was loaded.
+    firsts = db.session.execute(
+        select(Order.user_id, func.min(Order.placed_at)).group_by(Order.user_id)
+    ).all()
+    for user_id, first_order_at in firsts:
+        user = db.session.get(User, user_id)
+        if user is not None and first_order_at is not None:
+            user.joined_at = min(user.joined_at, first_order_at - timedelta(days=3))
     db.session.flush()
     recompute_customer_values(now)

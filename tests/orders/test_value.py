@@ -242,3 +242,17 @@ def test_recompute_is_registered_nightly(app):
 
     task = PERIODIC_TASKS["orders.recompute_customer_value"]
     assert task.cron == "30 2 * * *"
+
+
+def test_badges_macro(app):
+    from types import SimpleNamespace
+
+    with app.test_request_context():
+        macros = app.jinja_env.get_template("macros/customer.html").module
+        golden = SimpleNamespace(is_golden=True, is_lapsed=False, stage="commitment")
+        html = str(macros.value_badges(golden))
+        assert "Golden" in html and "Committed" in html and "Lapsed" not in html
+        lapsed = SimpleNamespace(is_golden=False, is_lapsed=True, stage="dissolution")
+        assert "Lapsed" in str(macros.value_badges(lapsed, with_stage=False))
+        assert str(macros.value_badges(None)).strip() == ""
+        assert "New" in str(macros.segment_badges({"new"}))
