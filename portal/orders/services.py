@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
@@ -105,7 +106,38 @@ def change_status(
         raise StatusChangeRefused(error, field="status")
     if order.status == new:
         return None
-    return enter_status(order, new, at or utcnow(), note)
+    event = enter_status(order, new, at or utcnow(), note)
+    _notify_customer(order, new)
+    return event
+
+
+def N_(message: str) -> str:
+    """Mark a msgid for extraction; it is translated when shown, in the reader's language."""
+    return message
+
+
+#: What the customer is told on /notifications when their order moves on.
+STATUS_NOTIFICATIONS = {
+    "shipped": N_("Your order %(number)s is on its way."),
+    "delivered": N_("Your order %(number)s has been delivered."),
+    "cancelled": N_("Your order %(number)s has been cancelled."),
+    "refunded": N_("Your order %(number)s has been refunded."),
+}
+
+
+def _notify_customer(order: Order, status: str) -> None:
+    message = STATUS_NOTIFICATIONS.get(status)
+    if message is None:
+        return
+    from portal.jobs.notifications import notify
+
+    notify(
+        order.user_id,
+        kind=f"order_{status}",
+        message=message,
+        data={"number": order.number},
+        url=f"/orders/{quote(order.number, safe='')}",
+    )
 
 
 def enter_status(order: Order, new: str, when: datetime, note: str | None) -> OrderEvent:

@@ -202,3 +202,16 @@ def test_docs_page_uses_local_assets(client):
 def test_unknown_api_path_is_a_problem(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_customer_is_notified_when_the_order_ships(app, client, api_key, make_user):
+    make_user("shopper@example.com")
+    headers = api_key("orders:write")
+    client.put("/api/v1/orders/WEB-8", json=BODY, headers=headers)
+    event = {"status": "shipped", "occurred_at": "2026-11-21T08:00:00Z"}
+    client.post("/api/v1/orders/WEB-8/events", json=event, headers=headers)
+    client.post("/api/v1/orders/WEB-8/events", json=event, headers=headers)
+    login(client, "shopper@example.com")
+    body = client.get("/notifications").get_data(as_text=True)
+    assert body.count("Your order WEB-8 is on its way.") == 1
+    assert 'href="/orders/WEB-8"' in body
