@@ -10,6 +10,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
     from flask_login import current_user
+    from flask_security.signals import password_reset
 
     from portal.accounts.services import DATA_EXPORTERS
     from portal.core.demo import DEMO_LOADERS
@@ -31,6 +32,10 @@ def init_app(app: Flask) -> None:
     DATA_EXPORTERS.setdefault("orders", services.export_orders)
     if load_demo_orders not in DEMO_LOADERS:
         DEMO_LOADERS.append(load_demo_orders)
+
+    @password_reset.connect_via(app)
+    def _on_password_reset(_sender: Any, user: Any, **_extra: Any) -> None:
+        services.confirm_claimed_account(user)
 
     @app.context_processor
     def _orders_context() -> dict[str, Any]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
@@ -200,24 +200,41 @@ class UpsertResult:
 def find_or_invite_customer(
     email: str, *, name: str = "", locale: str | None = None
 ) -> tuple[User, bool]:
-    """The customer with this e-mail; when there is none, an unconfirmed account that the
-    customer is invited by mail to claim. Returns (user, created)."""
+    """The customer with this e-mail; when there is none, an unconfirmed account without a
+    password, which the customer is invited by mail to claim. Returns (user, created)."""
+    from portal.accounts.services import get_role, new_referral_code
+    from portal.extensions import security
+
     address = email.strip().lower()
     user = db.session.scalar(select(User).where(User.email == address))
     if user is not None:
         return user, False
-    from portal.accounts.services import create_user
-
-    user = create_user(
-        address,
-        secrets.token_urlsafe(32),
-        roles=("customer",),
-        name=name.strip(),
-        confirmed=False,
-        locale=locale,
-    )
+    customer = get_role("customer")
+    try:
+        with db.session.begin_nested():
+            user = cast(
+                User,
+                security.datastore.create_user(
+                    email=address, password=None, name=name.strip(), active=True, locale=locale
+                ),
+            )
+            user.roles.append(customer)
+            user.referral_code = new_referral_code()
+            db.session.flush()
+    except IntegrityError:
+        # Created at the same moment by another request: use that account.
+        user = db.session.scalar(select(User).where(User.email == address))
+        assert user is not None
+        return user, False
     _queue_claim_invitation(user)
     return user, True
+
+
+def confirm_claimed_account(user: User) -> None:
+    """An invited customer who set a password through the mailed link has proved that the
+    address is theirs: the account is confirmed (runs on Flask-Security's password reset)."""
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow().replace(tzinfo=None)
 
 
 def _queue_claim_invitation(user: User) -> None:
@@ -275,27 +292,31 @@ def upsert_order(data: OrderData) -> UpsertResult:
     """Create or update the order ``data.number``; sending the same data again is a no-op."""
     validate_order_data(data)
     number = data.number.strip()
-    order = db.session.scalar(
-        select(Order)
-        .where(Order.number == number)
-        .options(selectinload(Order.items), selectinload(Order.events))
-    )
     user, customer_created = find_or_invite_customer(
         data.email, name=data.customer_name, locale=data.customer_locale
     )
     subtotal, total = _totals(data)
-    created = order is None
+    order = _load_for_update(number)
+    created = False
     if order is None:
-        order = Order(
-            number=number,
-            user_id=user.id,
-            status=data.status,
-            placed_at=data.placed_at or utcnow(),
-            paid_at=None,
-            events=[],
-            items=[],
-        )
-        db.session.add(order)
+        try:
+            with db.session.begin_nested():
+                order = Order(
+                    number=number,
+                    user_id=user.id,
+                    status=data.status,
+                    currency=data.currency,
+                    placed_at=data.placed_at or utcnow(),
+                    events=[],
+                    items=[],
+                )
+                db.session.add(order)
+                db.session.flush()
+            created = True
+        except IntegrityError:
+            # The same order arrived twice at once: the other request created it.
+            order = _load_for_update(number)
+            assert order is not None
     values = {
         "user_id": user.id,
         "currency": data.currency,
@@ -332,10 +353,30 @@ def upsert_order(data: OrderData) -> UpsertResult:
     return UpsertResult(order, created, changed, customer_created)
 
 
+def _load_for_update(number: str) -> Order | None:
+    """The order, locked until the end of the transaction (PostgreSQL), so that concurrent
+    updates of one order happen one after the other."""
+    return db.session.scalar(
+        select(Order)
+        .where(Order.number == number)
+        .options(selectinload(Order.items), selectinload(Order.events))
+        .with_for_update(of=Order)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_order(order: Order) -> Order:
+    """Re-read ``order`` under a row lock before changing it."""
+    locked = _load_for_update(order.number)
+    assert locked is not None
+    return locked
+
+
 def add_status_event(
     order: Order, status: str, *, at: datetime | None = None, note: str | None = None
 ) -> OrderEvent | None:
     """A status change reported by the shop; the same event reported twice is recorded once."""
+    order = lock_order(order)
     if at is not None:
         existing = db.session.scalar(
             select(OrderEvent).where(

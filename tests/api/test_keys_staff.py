@@ -80,3 +80,15 @@ def test_only_admins(client, make_user):
     assert client.get("/staff/api-keys").status_code == 302  # sign in first
     login(client, "agent7@example.com")
     assert client.get("/staff/api-keys").status_code == 403
+
+
+def test_create_api_key_command(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["portal", "create-api-key", "Shop", "--scope", "orders:read"])
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip().splitlines()[-1]
+    with app.app_context():
+        key = db.session.scalar(select(ApiKey).where(ApiKey.name == "Shop"))
+        assert key.scopes == "orders:read" and key.key_hash == hash_key(secret)
+    again = runner.invoke(args=["portal", "create-api-key", "Shop"])
+    assert again.exit_code != 0 and "already exists" in again.output

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.orders.models import Order, OrderEvent
-from tests.conftest import login
+from tests.conftest import csrf_from, login
 
 BODY = {
     "customer": {"email": "Shopper@Example.com", "name": "Sam Shopper"},
@@ -75,6 +77,23 @@ def test_unknown_customer_is_invited_to_claim_the_account(app, client, api_key, 
     # The same order again invites nobody twice.
     client.put("/api/v1/orders/WEB-3", json=body, headers=api_key("orders:write"))
     assert len(mailbox.to("new.buyer@example.com")) == 1
+    # Claiming the account: choose a password, then sign in and see the order.
+    path = urlsplit(link).path
+    form = client.get(path)
+    assert form.status_code == 200
+    password = "claimed-account-secret-81"
+    done = client.post(
+        path,
+        data={
+            "password": password,
+            "password_confirm": password,
+            "csrf_token": csrf_from(form.get_data(as_text=True)),
+        },
+    )
+    assert done.status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    assert login(client, "new.buyer@example.com", password).status_code == 302
+    assert "WEB-3" in client.get("/orders").get_data(as_text=True)
 
 
 def test_events_forward_only_and_idempotent(app, client, api_key, make_user):

@@ -102,3 +102,17 @@ def test_home_block_and_nav(client, make_user, make_order):
     assert "Orders on their way" in body
     assert "FLY-1" in body and "DONE-1" not in body
     assert 'href="/orders"' in body
+
+
+def test_orders_are_in_the_data_export(app, make_user, make_order):
+    from portal.accounts.models import User
+    from portal.accounts.services import export_personal_data
+    from portal.extensions import db
+
+    me = make_user("export@example.com")
+    make_order(me, number="EXP-1", status="shipped", items=2)
+    with app.app_context():
+        data = export_personal_data(db.session.get(User, me))
+    (order,) = data["orders"]
+    assert order["number"] == "EXP-1" and len(order["items"]) == 2
+    assert [e["status"] for e in order["events"]] == ["placed", "paid", "processing", "shipped"]
