@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, func, insert, literal, or_, select
+from sqlalchemy import case, delete, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.accounts.models import CustomerValue, Role, User
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.orders import value as rules
+from portal.orders.bulk import bulk_insert
 from portal.orders.models import Order
 
 NEW_CUSTOMER_DAYS = 90
@@ -123,7 +124,7 @@ def recompute_customer_values(now: datetime | None = None) -> int:
     db.session.execute(delete(CustomerValue))
     table: Any = CustomerValue.__table__
     for start in range(0, len(rows), _CHUNK):
-        db.session.execute(insert(table), rows[start : start + _CHUNK])
+        bulk_insert(table, rows[start : start + _CHUNK])
     db.session.expire_all()
     return len(rows)
 

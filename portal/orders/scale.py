@@ -10,15 +10,16 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from portal.accounts.models import User
 from portal.core.db import utcnow
 from portal.extensions import db
+from portal.orders.bulk import bulk_insert
 from portal.orders.models import Order, OrderEvent, OrderItem
 
 CHUNK = 10_000
@@ -40,42 +41,6 @@ PRODUCTS = (
 
 def _table(model: Any) -> Any:
     return model.__table__
-
-
-def _plain(value: Any, dialect: str) -> Any:
-    """A value as the driver takes it: UTC datetimes naive (SQLAlchemy's storage format)."""
-    if isinstance(value, datetime):
-        value = value.astimezone(UTC).replace(tzinfo=None)
-        if dialect == "sqlite":
-            return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
-
-
-def bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (all with the same keys) as fast as the database allows: COPY on
-    PostgreSQL, the driver's executemany on SQLite, Core executemany elsewhere."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    dialect = connection.dialect.name
-    columns = list(rows[0])
-    quoted = ", ".join(f'"{name}"' for name in columns)
-    raw: Any = connection.connection.dbapi_connection
-    if dialect == "postgresql":
-        statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([_plain(row[name], dialect) for name in columns])
-    elif dialect == "sqlite":
-        marks = ", ".join("?" for _ in columns)
-        cursor = raw.cursor()
-        cursor.executemany(
-            f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})',  # noqa: S608 - fixed names
-            ([_plain(row[name], dialect) for name in columns] for row in rows),
-        )
-        cursor.close()
-    else:
-        db.session.execute(insert(table), rows)
 
 
 def _next_id(model: Any) -> int:
