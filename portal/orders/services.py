@@ -80,17 +80,20 @@ def status_change_error(current: str, new: str, *, was_paid: bool) -> Any | None
             return _l("An order that was never paid cannot be refunded.")
         return None
     if current in ("cancelled", "returned"):
-        return _l("A %(current)s order can only be refunded, not set to %(new)s.", **names)
+        return _l(
+            "An order with status “%(current)s” can only be refunded, not set to “%(new)s”.",
+            **names,
+        )
     if new == "cancelled":
         if current not in CANCELLABLE_FROM:
-            return _l("A %(current)s order can no longer be cancelled.", **names)
+            return _l("An order with status “%(current)s” can no longer be cancelled.", **names)
         return None
     if new == "returned":
         if current not in RETURNABLE_FROM:
             return _l("An order that has not been shipped cannot be returned.")
         return None
     if FORWARD_STATUSES.index(new) < FORWARD_STATUSES.index(current):
-        return _l("An order cannot go back from %(current)s to %(new)s.", **names)
+        return _l("An order cannot go back from “%(current)s” to “%(new)s”.", **names)
     return None
 
 

@@ -111,7 +111,7 @@ def test_events_forward_only_and_idempotent(app, client, api_key, make_user):
     back = client.post("/api/v1/orders/WEB-4/events", json={"status": "paid"}, headers=headers)
     assert back.status_code == 409
     assert back.mimetype == "application/problem+json"
-    assert back.json["errors"] == {"status": ["An order cannot go back from Shipped to Paid."]}
+    assert back.json["errors"] == {"status": ["An order cannot go back from “Shipped” to “Paid”."]}
     assert counts(app, "WEB-4") == (1, 2)
     missing = client.post("/api/v1/orders/NOPE/events", json=event, headers=headers)
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"

@@ -81,7 +81,8 @@ def test_a_refused_status_change_rolls_back_the_whole_file(app, tmp_path, make_u
     result = run(app, tmp_path, backwards)
     assert result.exit_code == 1
     assert (
-        "order CSV-1: status: An order cannot go back from Delivered to Shipped." in result.output
+        "order CSV-1: status: An order cannot go back from “Delivered” to “Shipped”."
+        in result.output
     )
     with app.app_context():
         assert db.session.scalar(select(Order).where(Order.number == "CSV-9")) is None

@@ -73,7 +73,7 @@ def test_unknown_status_is_refused(app):
 def test_going_back_says_why(app):
     with app.test_request_context():
         message = str(status_change_error("delivered", "shipped", was_paid=True))
-    assert message == "An order cannot go back from Delivered to Shipped."
+    assert message == "An order cannot go back from “Delivered” to “Shipped”."
 
 
 def test_change_records_event_and_timestamps(app, make_user):
