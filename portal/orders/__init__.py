@@ -12,7 +12,7 @@ def init_app(app: Flask) -> None:
     from flask_login import current_user
     from flask_security.signals import password_reset
 
-    from portal.accounts.services import DATA_EXPORTERS
+    from portal.accounts.services import DATA_ERASERS, DATA_EXPORTERS
     from portal.core.demo import DEMO_LOADERS
     from portal.core.nav import has_role, register_home_block, register_nav
     from portal.jobs.schedule import register_periodic
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     register_home_block("orders/_home_block.html", has_role("customer"), order=10)
     register_periodic("orders.recompute_customer_value", "30 2 * * *", nightly_recompute)
     DATA_EXPORTERS.setdefault("orders", services.export_orders)
+    DATA_ERASERS.setdefault("orders", services.erase_order_personal_data)
     if load_demo_orders not in DEMO_LOADERS:
         DEMO_LOADERS.append(load_demo_orders)
 

@@ -509,3 +509,16 @@ def export_orders(user: User) -> list[dict[str, Any]]:
         }
         for order in orders
     ]
+
+
+def erase_order_personal_data(user: User) -> None:
+    """On account deletion: orders stay for the books (amounts, items, dates), but what could
+    identify or locate the person goes: tracking numbers and the notes on status events."""
+    from sqlalchemy import update
+
+    order_ids = select(Order.id).where(Order.user_id == user.id).scalar_subquery()
+    db.session.execute(update(Order).where(Order.user_id == user.id).values(tracking_number=None))
+    db.session.execute(
+        update(OrderEvent).where(OrderEvent.order_id.in_(order_ids)).values(note=None)
+    )
+    db.session.flush()

@@ -116,3 +116,26 @@ def test_orders_are_in_the_data_export(app, make_user, make_order):
     (order,) = data["orders"]
     assert order["number"] == "EXP-1" and len(order["items"]) == 2
     assert [e["status"] for e in order["events"]] == ["placed", "paid", "processing", "shipped"]
+
+
+def test_account_deletion_keeps_orders_without_personal_details(app, make_user, make_order):
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.accounts.services import delete_account
+    from portal.extensions import db
+    from portal.orders.models import Order
+
+    me = make_user("leaving@example.com")
+    number = make_order(me, number="DEL-1", status="shipped")
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        order.tracking_number = "TR-PRIVATE"
+        order.events[-1].note = "Left with the neighbour at number 12"
+        db.session.commit()
+        delete_account(db.session.get(User, me))
+        db.session.commit()
+        db.session.expire_all()
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        assert order.total_minor == 1000 and order.tracking_number is None
+        assert all(event.note is None for event in order.events)
