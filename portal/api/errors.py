@@ -61,3 +61,16 @@ def handle_http_exception(error: HTTPException) -> Response:
         detail = "The request has invalid fields: " + ", ".join(sorted(errors)) + "."
     headers = dict(data.get("headers") or {})
     return problem(code, title=error.name, detail=detail, errors=errors, headers=headers)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """A bug answers the shop with a problem document too, never an HTML page."""
+    from flask import current_app, request
+
+    from portal.extensions import db
+
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    if current_app.config.get("PROPAGATE_EXCEPTIONS") and current_app.testing:
+        raise error
+    return problem(500, title="Internal Server Error", detail="Something went wrong on our side.")

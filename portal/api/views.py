@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.accounts.models import User
 from portal.api import keys
-from portal.api.errors import handle_http_exception
+from portal.api.errors import handle_http_exception, handle_unexpected
 from portal.api.schemas import (
     CustomerQuerySchema,
     CustomerSchema,
@@ -47,6 +47,7 @@ blp = Blueprint(
     description="Orders and customers, for the shop. Authenticate with `Authorization: Bearer <key>`.",
 )
 blp.register_error_handler(HTTPException, handle_http_exception)
+blp.register_error_handler(Exception, handle_unexpected)
 csrf.exempt(blp)
 
 #: The docs page (Swagger UI served from /static, no other host).

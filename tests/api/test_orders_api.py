@@ -234,3 +234,17 @@ def test_customer_is_notified_when_the_order_ships(app, client, api_key, make_us
     body = client.get("/notifications").get_data(as_text=True)
     assert body.count("Your order WEB-8 is on its way.") == 1
     assert 'href="/orders/WEB-8"' in body
+
+
+def test_a_bug_is_a_problem_document_too(app, client, api_key, monkeypatch):
+    from portal.orders import services
+
+    def broken(_data):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(services, "upsert_order", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.put("/api/v1/orders/BUG-1", json=BODY, headers=api_key("orders:write"))
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    assert "bug" not in response.get_data(as_text=True)
