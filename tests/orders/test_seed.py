@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from portal.accounts.models import CustomerValue, User
@@ -23,6 +25,22 @@ def test_demo_histories(app, client):
         values = {row[0]: row[1] for row in rows}
         anna = values["anna@example.com"]
         assert anna.is_golden and anna.stage == "commitment"
+        # By hand, from portal/orders/demo.py (prices in cents, free shipping from 50 EUR):
+        # in the last 12 months she paid for the orders 300 days ago (jacket 12900),
+        # 150 (headphones 14900 + 2 bottles 3980), 90 (backpack 8900 + knife 7900),
+        # 40 (jacket 12900 + scarf 3900), 12 (2 games 6980 + 2 teas 4980) and 5 days ago
+        # (dinner set 18900 + 2 mugs 2900); the headphones of 210 days ago were refunded.
+        assert anna.spend_12m_minor == 12900 + 18880 + 16800 + 16800 + 11960 + 21800
+        assert anna.order_count == 10
+        # Before that: 4 mugs and a tea (8290), 2 scarves (7800), a lamp and 2 notebooks
+        # (8070): 123,300 over 9 paid orders.
+        assert anna.average_order_minor == 13700
+        assert anna.spend_by_month[max(anna.spend_by_month)] > 0
+        olga = values["olga@example.com"]
+        # 3 orders (the cancelled-then-refunded one was an order), last one 260 days ago:
+        # 3 teas (7470) in the window; lapsed 180 days after that order.
+        assert (olga.order_count, olga.spend_12m_minor) == (3, 7470)
+        assert olga.lapsed_at == olga.last_order_at + timedelta(days=180)
         assert sum(v.is_golden for v in values.values()) >= 2
         assert values["olga@example.com"].is_lapsed
         assert values["olga@example.com"].stage == "dissolution"
