@@ -52,3 +52,6 @@ def admin_client(app: Any, client: Any, make_user: Any) -> Any:
     assert done.status_code == 302, done.get_data(as_text=True)[:500]
     assert client.get("/staff/api-keys").status_code == 200
     return client
+
+
+from tests.orders.conftest import count_queries  # noqa: E402, F401 - shared fixture

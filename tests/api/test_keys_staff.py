@@ -92,3 +92,14 @@ def test_create_api_key_command(app):
         assert key.scopes == "orders:read" and key.key_hash == hash_key(secret)
     again = runner.invoke(args=["portal", "create-api-key", "Shop"])
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_key_list_query_count_does_not_grow(admin_client, api_key, count_queries):
+    api_key("orders:read")
+    with count_queries() as few:
+        assert admin_client.get("/staff/api-keys").status_code == 200
+    for _ in range(6):
+        api_key("orders:read", "orders:write")
+    with count_queries() as many:
+        assert admin_client.get("/staff/api-keys").status_code == 200
+    assert len(many) == len(few)
