@@ -8,6 +8,7 @@ import pytest
 
 from portal.extensions import db
 from tests.conftest import csrf_from, login
+from tests.orders.conftest import count_queries  # noqa: F401 - shared fixture
 
 
 @pytest.fixture
@@ -52,6 +53,3 @@ def admin_client(app: Any, client: Any, make_user: Any) -> Any:
     assert done.status_code == 302, done.get_data(as_text=True)[:500]
     assert client.get("/staff/api-keys").status_code == 200
     return client
-
-
-from tests.orders.conftest import count_queries  # noqa: E402, F401 - shared fixture
