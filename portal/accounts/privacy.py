@@ -35,30 +35,6 @@ def export_value(user: User) -> dict[str, Any] | None:
     }
 
 
-def export_orders(user: User) -> list[dict[str, Any]]:
-    from portal.orders.models import Order
-
-    return [
-        {
-            "number": o.number,
-            "status": o.status,
-            "currency": o.currency,
-            "total_minor": o.total_minor,
-            "placed_at": _iso(o.placed_at),
-            "items": [
-                {
-                    "sku": i.sku,
-                    "name": i.name,
-                    "quantity": i.quantity,
-                    "unit_price_minor": i.unit_price_minor,
-                }
-                for i in o.items
-            ],
-        }
-        for o in db.session.scalars(select(Order).where(Order.user_id == user.id))
-    ]
-
-
 def erase_personal_rows(user: User) -> None:
     db.session.execute(delete(Touchpoint).where(Touchpoint.user_id == user.id))
 
@@ -70,7 +46,6 @@ def register() -> None:
         {
             "touchpoints": export_touchpoints,
             "value": export_value,
-            "orders": export_orders,
         }
     )
     DATA_ERASERS["accounts"] = erase_personal_rows

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.models import User
 from portal.core.db import TimestampMixin, UTCDateTime, utcnow
 from portal.extensions import db
 
@@ -24,7 +25,11 @@ ORDER_STATUSES = (
 
 class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "order"
-    __table_args__ = (Index("ix_order_user_id_placed_at", "user_id", "placed_at"),)
+    __table_args__ = (
+        Index("ix_order_user_id_placed_at", "user_id", "placed_at"),
+        # The customer's list filtered by status, newest first.
+        Index("ix_order_user_id_status_placed_at", "user_id", "status", "placed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -42,6 +47,7 @@ class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    user: Mapped[User] = relationship()
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
     )

@@ -18,7 +18,7 @@ COVERED = {
     "mail_campaign_recipient": ("mail", "mail_and_notifications"),
     "touchpoint": ("touchpoints", "accounts"),
     "customer_value": ("value", None),  # derived figures: deleted with the recomputation
-    "order": ("orders", None),  # kept for accounting; linked only to the erased tombstone
+    "order": ("orders", "orders"),  # kept for accounting; tracking and notes cleared
     "community_post": ("community", None),  # posts stay, signed as a deleted member
     "community_topic": ("community", None),
     "community_post_vote": ("community", "community"),
@@ -41,6 +41,7 @@ EXEMPT = {
     "community_moderation_log": "moderators' accountability log; ids and reasons",
     "survey": "surveys written by staff (the author's id only)",
     "mail_campaign": "campaigns started by staff (the sender's id only)",
+    "api_key": "keys created by admins (the creator's id only)",
 }
 
 

@@ -1,0 +1,141 @@
+"""The customer's order pages: list, filter, pages, detail, ownership, home block."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from portal.core.db import utcnow
+from tests.conftest import login
+
+
+def test_list_newest_first_with_filter(client, make_user, make_order):
+    me = make_user("buyer@example.com")
+    now = utcnow()
+    make_order(me, number="OLD-1", status="delivered", placed_at=now - timedelta(days=30))
+    make_order(me, number="NEW-1", status="shipped", placed_at=now - timedelta(days=1))
+    make_order(me, number="MID-1", status="cancelled", placed_at=now - timedelta(days=10))
+    login(client, "buyer@example.com")
+    page = client.get("/orders")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert body.index("NEW-1") < body.index("MID-1") < body.index("OLD-1")
+    shipped = client.get("/orders?status=shipped").get_data(as_text=True)
+    assert "NEW-1" in shipped and "OLD-1" not in shipped and "MID-1" not in shipped
+    assert client.get("/orders?status=lost").status_code == 400
+
+
+def test_pages_follow_each_other(client, make_user, make_order):
+    me = make_user("many@example.com")
+    start = utcnow() - timedelta(days=100)
+    for day in range(25):
+        make_order(me, number=f"P-{day:03d}", placed_at=start + timedelta(days=day))
+    login(client, "many@example.com")
+    first = client.get("/orders").get_data(as_text=True)
+    numbers = re.findall(r">(P-\d{3})</a>", first)
+    assert numbers == [f"P-{day:03d}" for day in range(24, 4, -1)]
+    after = re.search(r'href="(/orders\?after=[^"]+)"', first)
+    assert after
+    second = client.get(after.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert re.findall(r">(P-\d{3})</a>", second) == [f"P-{day:03d}" for day in range(4, -1, -1)]
+    assert "Older orders" not in second
+    assert client.get("/orders?after=garbage").status_code == 200
+
+
+def test_list_query_count_does_not_grow(client, make_user, make_order, count_queries):
+    me = make_user("counter@example.com")
+    make_order(me, items=3)
+    login(client, "counter@example.com")
+    client.get("/orders")
+    with count_queries() as few:
+        assert client.get("/orders").status_code == 200
+    for _ in range(15):
+        make_order(me, items=3, status="shipped")
+    with count_queries() as many:
+        assert client.get("/orders").status_code == 200
+    assert len(many) == len(few)
+    assert len(many) <= 8, many
+
+
+def test_detail_shows_items_amounts_tracking_and_timeline(client, make_user, make_order, app):
+    me = make_user("detail@example.com", locale="lv", timezone="Europe/Riga")
+    number = make_order(me, number="SO-77", status="delivered", total_minor=123_456, items=2)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from portal.extensions import db
+        from portal.orders.models import Order
+
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        order.carrier, order.tracking_number = "DPD", "TRACK123"
+        db.session.commit()
+    login(client, "detail@example.com")
+    body = client.get("/orders/SO-77").get_data(as_text=True)
+    assert "Thing 0" in body and "Thing 1" in body
+    assert "1\xa0234,56\xa0€" in body  # the Latvian way of writing euros
+    assert "DPD" in body and "TRACK123" in body
+    assert body.count('<time datetime="') == 5  # placed, paid, processing, shipped, delivered
+    assert 'href="/feedback/new?order=SO-77"' in body
+
+
+def test_another_customers_order_is_a_404(client, make_user, make_order):
+    owner = make_user("owner@example.com")
+    make_order(owner, number="MINE-1")
+    make_user("nosy@example.com")
+    login(client, "nosy@example.com")
+    assert client.get("/orders/MINE-1").status_code == 404
+    assert client.get("/orders/NOPE").status_code == 404
+    assert "MINE-1" not in client.get("/orders").get_data(as_text=True)
+
+
+def test_orders_need_sign_in(client):
+    response = client.get("/orders")
+    assert response.status_code in (302, 401)
+
+
+def test_home_block_and_nav(client, make_user, make_order):
+    me = make_user("home@example.com")
+    make_order(me, number="FLY-1", status="shipped")
+    make_order(me, number="DONE-1", status="delivered")
+    login(client, "home@example.com")
+    body = client.get("/").get_data(as_text=True)
+    assert "Orders on their way" in body
+    assert "FLY-1" in body and "DONE-1" not in body
+    assert 'href="/orders"' in body
+
+
+def test_orders_are_in_the_data_export(app, make_user, make_order):
+    from portal.accounts.models import User
+    from portal.accounts.services import export_personal_data
+    from portal.extensions import db
+
+    me = make_user("export@example.com")
+    make_order(me, number="EXP-1", status="shipped", items=2)
+    with app.app_context():
+        data = export_personal_data(db.session.get(User, me))
+    (order,) = data["orders"]
+    assert order["number"] == "EXP-1" and len(order["items"]) == 2
+    assert [e["status"] for e in order["events"]] == ["placed", "paid", "processing", "shipped"]
+
+
+def test_account_deletion_keeps_orders_without_personal_details(app, make_user, make_order):
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.accounts.services import delete_account
+    from portal.extensions import db
+    from portal.orders.models import Order
+
+    me = make_user("leaving@example.com")
+    number = make_order(me, number="DEL-1", status="shipped")
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        order.tracking_number = "TR-PRIVATE"
+        order.events[-1].note = "Left with the neighbour at number 12"
+        db.session.commit()
+        delete_account(db.session.get(User, me))
+        db.session.commit()
+        db.session.expire_all()
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        assert order.total_minor == 1000 and order.tracking_number is None
+        assert all(event.note is None for event in order.events)
