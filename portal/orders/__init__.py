@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
         "orders.order_list", _l("Orders"), has_role("customer"), order=20, prefix="/orders"
     )
     register_home_block("orders/_home_block.html", has_role("customer"), order=10)
-    register_periodic("orders.recompute_customer_value", "30 2 * * *", nightly_recompute)
+    register_periodic("customer_value.recompute", "30 2 * * *", nightly_recompute)
     DATA_EXPORTERS.setdefault("orders", services.export_orders)
     DATA_ERASERS.setdefault("orders", services.erase_order_personal_data)
     if load_demo_orders not in DEMO_LOADERS:

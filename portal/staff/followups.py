@@ -188,6 +188,6 @@ def _external(path: str) -> str:
 def register_tasks() -> None:
     from portal.jobs.schedule import register_periodic
 
-    register_periodic("followups.birthdays", "5 * * * *", send_birthday_greetings)
-    register_periodic("followups.anniversaries", "10 * * * *", send_anniversary_greetings)
-    register_periodic("followups.delivery_thanks", "*/15 * * * *", send_delivery_thanks)
+    register_periodic("greetings.birthdays", "5 * * * *", send_birthday_greetings)
+    register_periodic("greetings.anniversaries", "10 * * * *", send_anniversary_greetings)
+    register_periodic("orders.thank_after_delivery", "*/15 * * * *", send_delivery_thanks)

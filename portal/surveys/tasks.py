@@ -19,6 +19,6 @@ def survey_reminders() -> int:
 
 
 def register() -> None:
-    register_periodic("surveys.delivery_invitations", "15 * * * *", delivery_surveys)
+    register_periodic("surveys.after_delivery", "15 * * * *", delivery_surveys)
     register_periodic("surveys.exit_invitations", "30 6 * * *", exit_surveys)
     register_periodic("surveys.reminders", "45 * * * *", survey_reminders)

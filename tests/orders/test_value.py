@@ -240,7 +240,7 @@ def test_customer_segments(app, make_user, make_order):
 def test_recompute_is_registered_nightly(app):
     from portal.jobs.schedule import PERIODIC_TASKS
 
-    task = PERIODIC_TASKS["orders.recompute_customer_value"]
+    task = PERIODIC_TASKS["customer_value.recompute"]
     assert task.cron == "30 2 * * *"
 
 
