@@ -83,7 +83,7 @@ class NewFeedbackForm(FlaskForm):
         default="complaint",
         validators=[InputRequired()],
     )
-    order = SelectField(_l("Order (optional)"), choices=[], validate_choice=True)
+    order = SelectField(_l("Order (optional)"), choices=[], default="")
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     message = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=10_000)])
     attachments = MultipleFileField(_l("Attachments (optional)"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
@@ -195,8 +196,9 @@ def send_attachment(attachment: Any) -> Response:
         abort(404)
     if not path.is_file():
         abort(404)
+    # Files are at most 5 MB: read them whole, so no file handle outlives the request.
     response = send_file(
-        path,
+        io.BytesIO(path.read_bytes()),
         mimetype=attachment.content_type,
         as_attachment=not attachment.is_image,
         download_name=attachment.filename,
