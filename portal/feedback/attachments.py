@@ -35,10 +35,15 @@ class CheckedUpload:
     data: bytes
 
 
-def check_upload(storage: Any) -> CheckedUpload:
+def max_bytes() -> int:
+    return int(current_app.config.get("FEEDBACK_ATTACHMENT_MAX_BYTES", MAX_ATTACHMENT_BYTES))
+
+
+def check_upload(storage: Any, limit: int | None = None) -> CheckedUpload:
     """Read one uploaded file, refuse what is too big or not an image/PDF by its content."""
-    data = storage.read(MAX_ATTACHMENT_BYTES + 1)
-    if len(data) > MAX_ATTACHMENT_BYTES:
+    limit = limit if limit is not None else max_bytes()
+    data = storage.read(limit + 1)
+    if len(data) > limit:
         raise UploadRejected("too_large")
     if not data:
         raise UploadRejected("empty")

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 NGRAM_SIZES = (2, 3, 4, 5)
+EVIDENCE_SCALE = 8.0
 
 
 def features(text: str) -> Counter[str]:
@@ -54,20 +55,24 @@ class NaiveBayes:
         if not self.trained:
             return {}
         grams = features(text)
+        total = max(sum(grams.values()), 1)
         documents = sum(self.class_docs.values())
         vocabulary = len(self.vocabulary) + 1
         scores: dict[str, float] = {}
         for label, docs in self.class_docs.items():
             counts = self.class_grams[label]
             denominator = self.class_totals[label] + self.alpha * vocabulary
-            score = math.log(docs / documents)
-            for gram, count in grams.items():
-                score += count * math.log((counts.get(gram, 0) + self.alpha) / denominator)
-            scores[label] = score
+            likelihood = sum(
+                count * math.log((counts.get(gram, 0) + self.alpha) / denominator)
+                for gram, count in grams.items()
+            )
+            # Naive Bayes is overconfident on long texts (n-grams are far from independent):
+            # scale the evidence to a fixed length so the confidence shown means something.
+            scores[label] = math.log(docs / documents) + likelihood * EVIDENCE_SCALE / total
         top = max(scores.values())
         exps = {label: math.exp(score - top) for label, score in scores.items()}
-        total = sum(exps.values())
-        return {label: value / total for label, value in exps.items()}
+        norm = sum(exps.values())
+        return {label: value / norm for label, value in exps.items()}
 
     def predict(self, text: str) -> tuple[str, float] | None:
         probabilities = self.probabilities(text)

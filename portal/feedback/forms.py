@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -35,6 +36,7 @@ from portal.feedback.attachments import (
     CheckedUpload,
     UploadRejected,
     check_upload,
+    max_bytes,
 )
 from portal.feedback.models import KINDS, PRIORITIES, SEGMENTS, STATUSES
 from portal.orders.models import ORDER_STATUSES
@@ -99,7 +101,7 @@ class NewFeedbackForm(FlaskForm):
         if len(uploads) > MAX_ATTACHMENTS:
             raise ValidationError(_l("Attach at most %(count)d files.", count=MAX_ATTACHMENTS))
         messages = {
-            "too_large": _l("%(name)s is larger than 5 MB."),
+            "too_large": _l("%(name)s is larger than %(size)s MB."),
             "empty": _l("%(name)s is empty."),
             "wrong_type": _l("%(name)s is not an image or a PDF."),
         }
@@ -108,7 +110,8 @@ class NewFeedbackForm(FlaskForm):
                 self.checked_uploads.append(check_upload(upload))
             except UploadRejected as error:
                 name = secure_filename(upload.filename or "") or "file"
-                raise ValidationError(str(messages[str(error)]) % {"name": name})
+                size = format_decimal(max_bytes() / 1024 / 1024, format="#,##0.##")
+                raise ValidationError(str(messages[str(error)]) % {"name": name, "size": size})
 
 
 class ReplyForm(FlaskForm):
@@ -210,13 +213,17 @@ class RuleForm(FlaskForm):
 
 
 class RuleTestForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS))
+    kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS), default="complaint")
     subject = StringField(_l("Subject"), validators=[Optional(), Length(max=200)])
     message = TextAreaField(_l("Sample text"), validators=[DataRequired(), Length(max=5000)])
     order_status = SelectField(
-        _l("Order status"), choices=_choices([("", "—")] + [(s, s) for s in ORDER_STATUSES])
+        _l("Order status"),
+        choices=_choices([("", "—")] + [(s, s) for s in ORDER_STATUSES]),
+        default="",
     )
-    segment = SelectField(_l("Segment"), choices=_choices([("", "—"), *SEGMENT_LABELS.items()]))
+    segment = SelectField(
+        _l("Segment"), choices=_choices([("", "—"), *SEGMENT_LABELS.items()]), default=""
+    )
     language = SelectField(_l("Language"), choices=[])
     submit = SubmitField(_l("Test"))
 

@@ -205,24 +205,32 @@ def training_samples() -> list[tuple[str, str]]:
     """Past items with the department they ended in (after any re-route), oldest first."""
     from portal.accounts.models import Department
 
+    # Only departments a person has confirmed: the item was handled or re-routed. Items
+    # nobody has looked at yet only repeat what the rules said.
+    rerouted = (
+        select(FeedbackEvent.id)
+        .where(FeedbackEvent.item_id == FeedbackItem.id, FeedbackEvent.action == "rerouted")
+        .exists()
+    )
     rows = db.session.execute(
         select(FeedbackItem.subject, FeedbackItem.message, Department.slug)
         .join(Department, FeedbackItem.department_id == Department.id)
+        .where((FeedbackItem.status != "new") | rerouted)
         .order_by(FeedbackItem.id)
     ).all()
     return [(f"{subject}\n{message}", slug) for subject, message, slug in rows]
 
 
 def department_model() -> NaiveBayes:
-    """Trained on every item; rebuilt when items or re-routes change."""
+    """Trained on past items; rebuilt when anything happened to any item (a new event)."""
     key = repr(
         db.session.execute(
-            select(func.count(FeedbackItem.id), func.max(FeedbackItem.id)).select_from(FeedbackItem)
+            select(
+                func.count(FeedbackEvent.id),
+                func.max(FeedbackEvent.id),
+                func.max(FeedbackEvent.created_at),
+            ).select_from(FeedbackEvent)
         ).one()
-    ) + repr(
-        db.session.scalar(
-            select(func.count(FeedbackEvent.id)).where(FeedbackEvent.action == "rerouted")
-        )
     )
     if _MODEL_CACHE.get("key") != key:
         _MODEL_CACHE["model"] = NaiveBayes().fit(training_samples())
