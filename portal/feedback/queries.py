@@ -240,3 +240,32 @@ def department_model() -> NaiveBayes:
 
 def suggest_department(item: FeedbackItem) -> tuple[str, float] | None:
     return department_model().predict(f"{item.subject}\n{item.message}")
+
+
+# --- figures for the staff dashboard ---------------------------------------------------------
+
+
+def open_counts() -> dict[tuple[str, str], int]:
+    """Open items per (department slug, priority)."""
+    from portal.accounts.models import Department
+
+    rows = db.session.execute(
+        select(Department.slug, FeedbackItem.priority, func.count(FeedbackItem.id))
+        .join(Department, FeedbackItem.department_id == Department.id)
+        .where(FeedbackItem.status.in_(OPEN_STATUSES))
+        .group_by(Department.slug, FeedbackItem.priority)
+    ).all()
+    return {(slug, priority): count for slug, priority, count in rows}
+
+
+def breached_open_items(limit: int = 20) -> list[FeedbackItem]:
+    """Open items whose promise is broken now, most overdue first."""
+    return list(
+        db.session.scalars(
+            select(FeedbackItem)
+            .where(FeedbackItem.next_due_at < utcnow())
+            .options(joinedload(FeedbackItem.department), joinedload(FeedbackItem.user))
+            .order_by(FeedbackItem.next_due_at)
+            .limit(limit)
+        )
+    )

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_security import auth_required
@@ -92,6 +93,7 @@ def new() -> ResponseReturnValue:
             source="portal",
             source_ref=f"form:{form.submission.data}" if form.submission.data else None,
             uploads=form.checked_uploads,
+            language=str(get_locale() or "") or None,
         )
         flash(_("Thank you. Your reference is %(reference)s.", reference=item.reference), "success")
         return redirect(url_for("feedback.detail", reference=item.reference))

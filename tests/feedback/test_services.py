@@ -321,3 +321,35 @@ def test_root_causes_are_a_managed_list(app):
         assert cause not in settings.root_causes()
         assert cause in settings.root_causes(active_only=False)
         assert db.session.get(RootCause, cause.id).active is False
+
+
+def test_periodic_tasks_are_registered_and_run(app):
+    from portal.jobs.schedule import PERIODIC_TASKS, run_periodic
+
+    assert PERIODIC_TASKS["feedback.mark_breaches"].cron == "* * * * *"
+    with app.app_context():
+        assert run_periodic("feedback.mark_breaches") == 0
+        assert run_periodic("feedback.auto_close") == 0
+
+
+def test_dashboard_figures(app, make_user, user_by_email):
+    from portal.feedback.queries import breached_open_items, open_counts
+
+    make_user("dash@example.com")
+    with app.app_context():
+        user = user_by_email("dash@example.com")
+        with freeze_time(T0):
+            late = services.open_item(user, "question", "Late", "?")
+        services.open_item(user, "suggestion", "Idea", "!")
+        assert open_counts() == {("customer-care", "normal"): 1, ("product", "normal"): 1}
+        assert breached_open_items() == [late]
+
+
+def test_language_rule_uses_the_language_of_the_item(app, make_user, user_by_email):
+    make_user("pl@example.com", locale="pl")
+    with app.app_context():
+        _rule(name="Polish desk", languages=["pl"], department="customer-care", priority="low")
+        user = user_by_email("pl@example.com")
+        assert services.open_item(user, "question", "Pytanie", "?").priority == "low"
+        english = services.open_item(user, "question", "Question", "?", language="en")
+        assert english.priority == "normal"
