@@ -283,3 +283,21 @@ def test_feedback_creation_is_rate_limited_per_user(app, logged_in):
 def test_pages_need_login(client):
     assert client.get("/feedback").status_code == 302
     assert client.get("/feedback/new").status_code == 302
+
+
+def test_deleting_the_account_erases_items_and_files(app, logged_in):
+    from pathlib import Path
+
+    client = logged_in("erase@example.com")
+    response = _post_new(client, attachments=[(__import__("io").BytesIO(PNG), "photo.png")])
+    assert response.status_code == 302
+    with app.app_context():
+        item = db.session.scalar(select(FeedbackItem))
+        stored = Path(app.config["INSTANCE_DIR"]) / "attachments" / item.attachments[0].stored_name
+        assert stored.exists()
+        from portal.accounts.services import delete_account
+
+        delete_account(db.session.scalar(select(User).where(User.email == "erase@example.com")))
+        db.session.commit()
+        assert db.session.scalar(select(FeedbackItem.id)) is None
+    assert not stored.exists()
