@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.feedback import attachments as files
 from portal.feedback.models import (
     KINDS,
+    OPEN_STATUSES,
     PRIORITIES,
     FeedbackAttachment,
     FeedbackCounter,
@@ -291,6 +292,13 @@ def set_status(item: FeedbackItem, status: str, actor: User | None, now: datetim
         item.resolved_at = now
     if status == "closed":
         item.closed_at = now
+    if item.status in ("resolved", "closed") and status in OPEN_STATUSES:
+        # Back to work: a fresh resolution target from now (the first answer was given).
+        _first, resolution_hours = targets_for(item.department_id, item.priority)
+        item.resolution_due_at = due_times(now, 0, resolution_hours)[1]
+        item.resolved_at = None
+        item.closed_at = None
+        item.resolution_breached_at = None
     _event(item, "status", actor, from_value=item.status, to_value=status, now=now)
     item.status = status
     _refresh_due(item)
@@ -500,15 +508,10 @@ def reopen(item: FeedbackItem, user: User, reason: str) -> None:
         raise FeedbackError("reopen")
     _event(item, "reopened", user, from_value=item.status, to_value="in_progress", reason=reason)
     set_status(item, "in_progress", user, now)
-    # A fresh resolution target from now; the first response has already happened.
-    _first, resolution_hours = targets_for(item.department_id, item.priority)
-    item.resolution_due_at = due_times(now, 0, resolution_hours)[1]
-    item.resolved_at = None
-    item.closed_at = None
-    item.resolution_breached_at = None
     if reason.strip():
-        item.messages.append(FeedbackMessage(author_id=user.id, body=reason.strip()))
-    _refresh_due(item)
+        item.messages.append(
+            FeedbackMessage(author_id=user.id, body=reason.strip(), created_at=now)
+        )
     db.session.flush()
 
 

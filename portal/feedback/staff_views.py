@@ -171,8 +171,11 @@ def act(reference: str, action: str) -> ResponseReturnValue:
             )
         elif action == "assign":
             assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
-            if assignee is not None and not assignee.is_staff:
-                abort(400)
+            if assignee is not None and assignee not in queries.department_staff(
+                found.department_id
+            ):
+                form.assignee.errors = [_("This person cannot take items of this department.")]
+                return _render_item(found, forms)
             services.assign(found, assignee, me)
         elif action == "status":
             services.change_status(found, form.status.data, me)

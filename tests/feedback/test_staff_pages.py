@@ -415,3 +415,46 @@ def test_manager_edits_department_targets(app, logged_in, make_user, open_for):
         assert _item(app, reference).first_response_due_at == now + timedelta(hours=12)
     data[f"d{care}-normal_first"] = "0"
     assert client.post("/staff/departments", data=data).status_code == 422
+
+
+def test_assignee_must_work_for_the_department_and_staff_can_reopen(
+    app, client, make_user, open_for
+):
+    make_user("as@example.com")
+    make_user("care-lead@example.com", roles=("agent",), departments=("customer-care",))
+    outsider = make_user("billing-only@example.com", roles=("agent",), departments=("billing",))
+    colleague = make_user("care-two@example.com", roles=("agent",), departments=("customer-care",))
+    reference = open_for("as@example.com")
+    login(client, "care-lead@example.com")
+    token = csrf_from(client.get(f"/staff/feedback/{reference}").get_data(as_text=True))
+    refused = client.post(
+        f"/staff/feedback/{reference}/assign",
+        data={"csrf_token": token, "assign-assignee": str(outsider)},
+    )
+    assert refused.status_code == 422
+    ok = client.post(
+        f"/staff/feedback/{reference}/assign",
+        data={"csrf_token": token, "assign-assignee": str(colleague)},
+    )
+    assert ok.status_code == 302
+    with app.app_context():
+        item = _item(app, reference)
+        assert item.assignee_id == colleague and item.status == "assigned"
+        services.resolve(
+            item,
+            item.assignee,
+            root_cause=settings.root_causes()[0],
+            what_went_wrong="w",
+            how_resolved="h",
+            prevention="p",
+        )
+        db.session.commit()
+    back = client.post(
+        f"/staff/feedback/{reference}/status",
+        data={"csrf_token": token, "status-status": "in_progress"},
+    )
+    assert back.status_code == 302
+    with app.app_context():
+        item = _item(app, reference)
+        assert item.status == "in_progress" and item.resolved_at is None
+        assert item.next_due_at == item.resolution_due_at
