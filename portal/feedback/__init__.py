@@ -9,7 +9,13 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     from portal.accounts.services import DATA_ERASERS, DATA_EXPORTERS
     from portal.core.demo import DEMO_LOADERS
-    from portal.core.nav import customers, has_role, register_nav, register_staff_nav
+    from portal.core.nav import (
+        customers,
+        has_role,
+        register_home_block,
+        register_nav,
+        register_staff_nav,
+    )
     from portal.feedback import cli, models  # noqa: F401 - register the tables and commands
     from portal.feedback import forms as labels
     from portal.feedback.admin_views import bp as admin_bp
@@ -24,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_bp)
 
     register_nav("feedback.index", _l("Feedback"), customers, order=40, prefix="/feedback")
+    register_home_block("feedback/_home_block.html", customers, order=30)
     staff_roles = has_role("agent", "manager", "admin")
     register_staff_nav("feedback_staff.queue", _l("Feedback queue"), staff_roles, order=20)
     managers = has_role("manager", "admin")
@@ -46,7 +53,17 @@ def init_app(app: Flask) -> None:
             "feedback_sla_labels": labels.SLA_LABELS,
             "feedback_segment_labels": labels.SEGMENT_LABELS,
             "feedback_money": _money,
+            "feedback_home_items": _home_items,
         }
+
+
+def _home_items() -> list:
+    """The signed-in customer's open items for the home page block."""
+    from flask_login import current_user
+
+    from portal.feedback.queries import open_items_of
+
+    return open_items_of(current_user._get_current_object(), limit=5)
 
 
 def _money(minor: int, currency: str) -> str:

@@ -93,6 +93,17 @@ def customer_items(user: User) -> list[FeedbackItem]:
     )
 
 
+def open_items_of(user: User, limit: int = 5) -> list[FeedbackItem]:
+    return list(
+        db.session.scalars(
+            select(FeedbackItem)
+            .where(FeedbackItem.user_id == user.id, FeedbackItem.status.in_(OPEN_STATUSES))
+            .order_by(FeedbackItem.created_at.desc(), FeedbackItem.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 @dataclass
 class QueueFilters:
     department: int | None = None

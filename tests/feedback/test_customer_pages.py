@@ -301,3 +301,11 @@ def test_deleting_the_account_erases_items_and_files(app, logged_in):
         db.session.commit()
         assert db.session.scalar(select(FeedbackItem.id)) is None
     assert not stored.exists()
+
+
+def test_home_page_lists_open_requests(logged_in, open_for):
+    client = logged_in("home@example.com")
+    assert "Nothing open" in client.get("/").get_data(as_text=True)
+    reference = open_for("home@example.com", subject="Lost parcel")
+    home = client.get("/").get_data(as_text=True)
+    assert reference in home and "Lost parcel" in home
