@@ -2,7 +2,7 @@
 
 Revision ID: 0300
 Revises: 0002
-Create Date: 2026-11-24 12:24:12.600320
+Create Date: 2026-11-24 12:51:29.364018
 
 """
 from alembic import op
@@ -156,10 +156,12 @@ def upgrade():
     sa.Column('is_staff', sa.Boolean(), nullable=False),
     sa.Column('internal', sa.Boolean(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('submission', sa.String(length=40), nullable=True),
     sa.Column('created_at', portal.core.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_feedback_message_author_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['item_id'], ['feedback_item.id'], name=op.f('fk_feedback_message_item_id_feedback_item'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_message'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_message')),
+    sa.UniqueConstraint('submission', name=op.f('uq_feedback_message_submission'))
     )
     with op.batch_alter_table('feedback_message', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_feedback_message_item_id'), ['item_id'], unique=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
@@ -78,6 +80,13 @@ def _choices(labels: dict | list) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def with_submission_token(form: FlaskForm) -> FlaskForm:
+    """Give a new form a one-time token so a double submit is recognised."""
+    if not form.submission.data:
+        form.submission.data = uuid.uuid4().hex
+    return form
+
+
 class NewFeedbackForm(FlaskForm):
     kind = RadioField(
         _l("What is it about?"),
@@ -116,6 +125,7 @@ class NewFeedbackForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[DataRequired(), Length(max=10_000)])
+    submission = HiddenField()
     submit = SubmitField(_l("Send reply"))
 
 
@@ -143,6 +153,7 @@ class StaffReplyForm(FlaskForm):
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=10_000)])
     internal = BooleanField(_l("Internal note (never shown to the customer)"))
     wait = BooleanField(_l("Wait for the customer's answer (pauses the clock)"))
+    submission = HiddenField()
     submit = SubmitField(_l("Post"))
 
 

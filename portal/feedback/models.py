@@ -122,6 +122,8 @@ class FeedbackMessage(db.Model):  # type: ignore[name-defined,misc]
     is_staff: Mapped[bool] = mapped_column(default=False)
     internal: Mapped[bool] = mapped_column(default=False)
     body: Mapped[str] = mapped_column(Text)
+    # The form's one-time token: a double submit cannot post the same message twice.
+    submission: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     item: Mapped[FeedbackItem] = relationship(back_populates="messages")

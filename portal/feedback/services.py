@@ -391,15 +391,42 @@ def external_url(endpoint: str, **values: Any) -> str:
         return url_for(endpoint, _external=True, **values)
 
 
+def _add_message(item: FeedbackItem, message: FeedbackMessage, submission: str | None) -> bool:
+    """Insert a message once per form submission; False when it was already posted."""
+    if submission:
+        seen = db.session.scalar(
+            select(FeedbackMessage.id).where(FeedbackMessage.submission == submission)
+        )
+        if seen is not None:
+            return False
+    message.item_id = item.id
+    message.submission = submission or None
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        return False  # the same submission won a race a moment ago
+    if "messages" in item.__dict__ and message not in item.messages:
+        item.messages.append(message)
+    return True
+
+
 def staff_reply(
-    item: FeedbackItem, author: User, body: str, *, internal: bool = False, wait: bool = False
-) -> FeedbackMessage:
+    item: FeedbackItem,
+    author: User,
+    body: str,
+    *,
+    internal: bool = False,
+    wait: bool = False,
+    submission: str | None = None,
+) -> FeedbackMessage | None:
     """A public reply reaches the customer by mail and notification; a note stays inside."""
     now = utcnow()
     message = FeedbackMessage(
         author_id=author.id, is_staff=True, internal=internal, body=body.strip(), created_at=now
     )
-    item.messages.append(message)
+    if not _add_message(item, message, submission):
+        return None
     if not internal:
         if item.first_response_at is None:
             item.first_response_at = now
@@ -419,13 +446,16 @@ def staff_reply(
     return message
 
 
-def customer_reply(item: FeedbackItem, author: User, body: str) -> FeedbackMessage:
+def customer_reply(
+    item: FeedbackItem, author: User, body: str, *, submission: str | None = None
+) -> FeedbackMessage | None:
     """The customer answers; a paused clock resumes."""
     if item.status == "closed":
         raise FeedbackError("closed")
     now = utcnow()
     message = FeedbackMessage(author_id=author.id, body=body.strip(), created_at=now)
-    item.messages.append(message)
+    if not _add_message(item, message, submission):
+        return None
     if item.status == "waiting_on_customer":
         set_status(item, "in_progress", author, now)
     db.session.flush()

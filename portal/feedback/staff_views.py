@@ -24,6 +24,7 @@ from portal.feedback.forms import (
     ResolveForm,
     StaffReplyForm,
     StatusForm,
+    with_submission_token,
 )
 from portal.feedback.models import KINDS, PRIORITIES, STATUSES, RootCause
 from portal.feedback.views import send_attachment
@@ -109,7 +110,7 @@ def _item_forms(item: Any) -> dict[str, Any]:
         (cause.id, cause.name) for cause in settings.root_causes()
     ]
     return {
-        "reply_form": StaffReplyForm(prefix="reply"),
+        "reply_form": with_submission_token(StaffReplyForm(prefix="reply")),
         "assign_form": assign_form,
         "status_form": status_form,
         "priority_form": priority_form,
@@ -167,7 +168,12 @@ def act(reference: str, action: str) -> ResponseReturnValue:
     try:
         if action == "reply":
             services.staff_reply(
-                found, me, form.body.data, internal=form.internal.data, wait=form.wait.data
+                found,
+                me,
+                form.body.data,
+                internal=form.internal.data,
+                wait=form.wait.data,
+                submission=form.submission.data or None,
             )
         elif action == "assign":
             assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import uuid
 from typing import Any
 
 from flask import (
@@ -34,6 +33,7 @@ from portal.feedback.forms import (
     RateForm,
     ReopenForm,
     ReplyForm,
+    with_submission_token,
 )
 from portal.orders.models import Order
 
@@ -81,7 +81,7 @@ def new() -> ResponseReturnValue:
         if any(o.number == wanted for o in orders):
             form.order.data = wanted
             form.kind.data = "complaint"
-        form.submission.data = uuid.uuid4().hex
+        with_submission_token(form)
     if form.validate_on_submit():
         order = next((o for o in orders if o.number == form.order.data), None)
         item = services.open_item(
@@ -104,6 +104,7 @@ def new() -> ResponseReturnValue:
 def _detail(item: Any, **forms: Any) -> ResponseReturnValue:
     now = utcnow()
     forms.setdefault("reply_form", ReplyForm())
+    with_submission_token(forms["reply_form"])
     forms.setdefault("escalate_form", EscalateForm())
     forms.setdefault("reopen_form", ReopenForm())
     forms.setdefault("rate_form", RateForm())
@@ -140,7 +141,9 @@ def reply(reference: str) -> ResponseReturnValue:
     if item.status == "closed":
         abort(409)
     if form.validate_on_submit():
-        services.customer_reply(item, _user(), form.body.data or "")
+        services.customer_reply(
+            item, _user(), form.body.data or "", submission=form.submission.data or None
+        )
         flash(_("Your reply has been sent."), "success")
         return redirect(url_for("feedback.detail", reference=reference, _anchor="thread"))
     return _detail(item, reply_form=form)

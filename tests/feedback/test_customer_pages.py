@@ -309,3 +309,16 @@ def test_home_page_lists_open_requests(logged_in, open_for):
     reference = open_for("home@example.com", subject="Lost parcel")
     home = client.get("/").get_data(as_text=True)
     assert reference in home and "Lost parcel" in home
+
+
+def test_double_submitted_reply_is_posted_once(app, logged_in, open_for):
+    client = logged_in("twice@example.com")
+    reference = open_for("twice@example.com")
+    page = client.get(f"/feedback/{reference}").get_data(as_text=True)
+    submission = re.search(r'name="submission" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": csrf_from(page), "body": "Only once, please", "submission": submission}
+    assert client.post(f"/feedback/{reference}/reply", data=data).status_code == 302
+    assert client.post(f"/feedback/{reference}/reply", data=data).status_code == 302
+    assert (
+        client.get(f"/feedback/{reference}").get_data(as_text=True).count("Only once, please") == 1
+    )

@@ -458,3 +458,16 @@ def test_assignee_must_work_for_the_department_and_staff_can_reopen(
         item = _item(app, reference)
         assert item.status == "in_progress" and item.resolved_at is None
         assert item.next_due_at == item.resolution_due_at
+
+
+def test_double_submitted_staff_reply_mails_once(app, client, make_user, open_for, mailbox):
+    make_user("once@example.com")
+    make_user("once-agent@example.com", roles=("agent",), departments=("customer-care",))
+    reference = open_for("once@example.com")
+    login(client, "once-agent@example.com")
+    page = client.get(f"/staff/feedback/{reference}").get_data(as_text=True)
+    submission = re.search(r'name="reply-submission" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": csrf_from(page), "reply-body": "Done", "reply-submission": submission}
+    for _ in range(2):
+        assert client.post(f"/staff/feedback/{reference}/reply", data=data).status_code == 302
+    assert len(mailbox.to("once@example.com")) == 1
