@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -212,8 +213,8 @@ def customer_summary(customer: User, exclude_id: int | None = None) -> CustomerS
 _MODEL_CACHE: dict[str, Any] = {}
 
 
-def training_samples() -> list[tuple[str, str]]:
-    """Past items with the department they ended in (after any re-route), oldest first."""
+def training_samples(limit: int = 20_000) -> list[tuple[str, str]]:
+    """Recent past items with the department they ended in (after any re-route), oldest first."""
     from portal.accounts.models import Department
 
     # Only departments a person has confirmed: the item was handled or re-routed. Items
@@ -223,12 +224,16 @@ def training_samples() -> list[tuple[str, str]]:
         .where(FeedbackEvent.item_id == FeedbackItem.id, FeedbackEvent.action == "rerouted")
         .exists()
     )
-    rows = db.session.execute(
-        select(FeedbackItem.subject, FeedbackItem.message, Department.slug)
-        .join(Department, FeedbackItem.department_id == Department.id)
-        .where((FeedbackItem.status != "new") | rerouted)
-        .order_by(FeedbackItem.id)
-    ).all()
+    rows = list(
+        db.session.execute(
+            select(FeedbackItem.subject, FeedbackItem.message, Department.slug)
+            .join(Department, FeedbackItem.department_id == Department.id)
+            .where((FeedbackItem.status != "new") | rerouted)
+            .order_by(FeedbackItem.id.desc())
+            .limit(limit)
+        )
+    )
+    rows.reverse()
     return [(f"{subject}\n{message}", slug) for subject, message, slug in rows]
 
 
@@ -243,9 +248,14 @@ def department_model() -> NaiveBayes:
             ).select_from(FeedbackEvent)
         ).one()
     )
-    if _MODEL_CACHE.get("key") != key:
+    # Retraining reads many rows: at most once per FEEDBACK_MODEL_MAX_AGE seconds per process.
+    max_age = current_app.config.get("FEEDBACK_MODEL_MAX_AGE", 0 if current_app.testing else 300)
+    now = time.monotonic()
+    stale = _MODEL_CACHE.get("key") != key and now - _MODEL_CACHE.get("at", -1e9) >= max_age
+    if "model" not in _MODEL_CACHE or stale:
         _MODEL_CACHE["model"] = NaiveBayes().fit(training_samples())
         _MODEL_CACHE["key"] = key
+        _MODEL_CACHE["at"] = now
     return _MODEL_CACHE["model"]
 
 
