@@ -12,6 +12,7 @@ from flask_login import current_user
 from portal.accounts.models import Department, User
 from portal.core.auth import guard_blueprint
 from portal.core.db import utcnow
+from portal.core.urls import safe_next
 from portal.extensions import db
 from portal.feedback import queries, services, settings, sla
 from portal.feedback.forms import (
@@ -92,7 +93,7 @@ def bulk_assign() -> ResponseReturnValue:
         abort(400)
     count = services.bulk_assign(queries.items_by_ids(_user(), ids), assignee, _user())
     flash(_("%(count)d items assigned.", count=count), "success")
-    return redirect(request.form.get("back") or url_for("feedback_staff.queue"))
+    return redirect(safe_next(request.form.get("back")) or url_for("feedback_staff.queue"))
 
 
 def _item_forms(item: Any) -> dict[str, Any]:

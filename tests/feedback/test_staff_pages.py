@@ -151,6 +151,11 @@ def test_bulk_assign(app, logged_in, make_user, open_for):
         assert [i.assignee_id for i in items] == [helper, helper, None]
         assert [i.status for i in items] == ["assigned", "assigned", "new"]
     mine = client.get("/staff/feedback?assignee=" + str(helper)).get_data(as_text=True)
+    foreign = client.post(
+        "/staff/feedback/bulk-assign",
+        data={"csrf_token": csrf_from(page), "assignee": "", "back": "https://evil.example/"},
+    )
+    assert "evil" not in foreign.headers["Location"]
     assert refs[0] in mine and refs[2] not in mine
 
 
