@@ -14,6 +14,8 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import CustomerValue, Department, User
 from portal.core.db import utcnow
@@ -585,10 +587,21 @@ def mark_breaches(now: datetime | None = None) -> int:
     """Mark items whose promise broke; mail the department's manager once per breach."""
     now = now or utcnow()
     found = 0
+    # Only overdue items with a breach not yet recorded: already-marked items are skipped.
     candidates = db.session.scalars(
-        select(FeedbackItem).where(
-            FeedbackItem.next_due_at.is_not(None), FeedbackItem.next_due_at < now
+        select(FeedbackItem)
+        .where(FeedbackItem.next_due_at.is_not(None), FeedbackItem.next_due_at < now)
+        .where(
+            (
+                FeedbackItem.first_response_at.is_(None)
+                & FeedbackItem.first_response_breached_at.is_(None)
+            )
+            | (
+                FeedbackItem.resolution_breached_at.is_(None)
+                & (FeedbackItem.resolution_due_at < now)
+            )
         )
+        .options(joinedload(FeedbackItem.department))
     ).all()
     for item in candidates:
         for column, broken in (
@@ -605,6 +618,7 @@ def mark_breaches(now: datetime | None = None) -> int:
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount:
+                set_committed_value(item, column.key, now)
                 found += 1
                 _event(item, "breached", None, to_value=column.key.removesuffix("_breached_at"))
                 _mail_manager(

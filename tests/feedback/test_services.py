@@ -353,3 +353,27 @@ def test_language_rule_uses_the_language_of_the_item(app, make_user, user_by_ema
         assert services.open_item(user, "question", "Pytanie", "?").priority == "low"
         english = services.open_item(user, "question", "Question", "?", language="en")
         assert english.priority == "normal"
+
+
+def test_resolution_breach_is_marked_once_after_a_kept_first_promise(
+    app, make_user, user_by_email, mailbox
+):
+    make_user("slow@example.com")
+    agent_id = make_user("slow-agent@example.com", roles=("agent",), departments=("customer-care",))
+    with app.app_context():
+        _department("customer-care").manager_email = "care-lead@example.com"
+        customer = user_by_email("slow@example.com")
+        agent = db.session.get(type(customer), agent_id)
+        with freeze_time(T0):
+            item = services.open_item(customer, "question", "Slow", "?")  # 24 h / 72 h
+        with freeze_time(T0 + 2 * H):
+            services.staff_reply(item, agent, "Looking into it")
+        with freeze_time(T0 + 71 * H):
+            assert services.mark_breaches() == 0
+        with freeze_time(T0 + 73 * H):
+            assert services.mark_breaches() == 1
+            assert services.mark_breaches() == 0
+        assert item.first_response_breached_at is None
+        assert item.resolution_breached_at == T0 + 73 * H
+        _commit_and_send()
+    assert len(mailbox.to("care-lead@example.com")) == 1
