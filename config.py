@@ -133,6 +133,12 @@ class Config:
     LAPSED_DAYS = _int("LAPSED_DAYS", 180)
     SURVEY_AFTER_DELIVERY_DAYS = _int("SURVEY_AFTER_DELIVERY_DAYS", 3)
 
+    # Feedback: posting limits per signed-in user, attachment size, suggestion retraining
+    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "10 per hour")
+    FEEDBACK_REPLY_RATE_LIMIT = os.environ.get("FEEDBACK_REPLY_RATE_LIMIT", "30 per hour")
+    FEEDBACK_ATTACHMENT_MAX_BYTES = _int("FEEDBACK_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+    FEEDBACK_MODEL_MAX_AGE = _int("FEEDBACK_MODEL_MAX_AGE", 300)
+
     # Jobs
     MAIL_DELIVER_INLINE = _bool("MAIL_DELIVER_INLINE", False)
     MAIL_RATE_PER_MINUTE = _int("MAIL_RATE_PER_MINUTE", 600)
@@ -159,6 +165,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_BACKEND = "smtp"
     MAIL_DELIVER_INLINE = True
+    FEEDBACK_MODEL_MAX_AGE = 0
 
 
 class ProductionConfig(Config):

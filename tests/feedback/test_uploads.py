@@ -89,6 +89,7 @@ def test_five_megabytes_is_the_default_limit():
 
 def test_oversized_file_is_refused(app, logged_in):
     # A small limit keeps the request body small; the 5 MB default is checked above.
+    previous = app.config.get("FEEDBACK_ATTACHMENT_MAX_BYTES")
     app.config["FEEDBACK_ATTACHMENT_MAX_BYTES"] = 1024 * 1024 // 4
     try:
         client = logged_in("big@example.com")
@@ -98,7 +99,7 @@ def test_oversized_file_is_refused(app, logged_in):
         assert "huge.png is larger than 0.25 MB." in response.get_data(as_text=True)
         assert _no_items(app)
     finally:
-        app.config.pop("FEEDBACK_ATTACHMENT_MAX_BYTES")
+        app.config["FEEDBACK_ATTACHMENT_MAX_BYTES"] = previous
 
 
 def test_at_most_five_files(app, logged_in):
