@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
             "feedback_priority_labels": labels.PRIORITY_LABELS,
             "feedback_sla_labels": labels.SLA_LABELS,
             "feedback_segment_labels": labels.SEGMENT_LABELS,
+            "feedback_event_labels": labels.EVENT_LABELS,
             "feedback_money": _money,
             "feedback_home_items": _home_items,
         }

@@ -64,6 +64,18 @@ PRIORITY_LABELS = {
     "high": _l("High"),
     "urgent": _l("Urgent"),
 }
+EVENT_LABELS = {
+    "created": _l("Opened"),
+    "routed": _l("Routed"),
+    "rerouted": _l("Re-routed"),
+    "assigned": _l("Assigned"),
+    "status": _l("Status"),
+    "priority": _l("Priority"),
+    "escalated": _l("Escalated by the customer"),
+    "reopened": _l("Reopened"),
+    "rated": _l("Rated"),
+    "breached": _l("SLA breached"),
+}
 SLA_LABELS = {"on_time": _l("On time"), "due_soon": _l("Due soon"), "breached": _l("Breached")}
 SEGMENT_LABELS = {"golden": _l("Golden"), "lapsed": _l("Lapsed"), "new": _l("New customer")}
 RATING_CHOICES = [
