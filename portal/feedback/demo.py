@@ -610,7 +610,13 @@ def load_demo(users: dict[str, User]) -> None:
     # Anna is one of the golden customers (the value job keeps this up to date later).
     if db.session.get(CustomerValue, anna.id) is None:
         db.session.add(
-            CustomerValue(user_id=anna.id, is_golden=True, stage="commitment", order_count=6)
+            CustomerValue(
+                user_id=anna.id,
+                is_golden=True,
+                stage="commitment",
+                order_count=6,
+                spend_12m_minor=48_200,
+            )
         )
     if not db.session.scalar(select(Order.id).where(Order.user_id == anna.id).limit(1)):
         now = utcnow()
