@@ -430,6 +430,8 @@ def staff_reply(
     if not _add_message(item, message, submission):
         return None
     if not internal:
+        if item.assignee_id is None:
+            assign(item, author, author)  # whoever answers an unassigned item takes it
         if item.first_response_at is None:
             item.first_response_at = now
         if wait:

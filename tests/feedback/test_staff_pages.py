@@ -185,6 +185,7 @@ def test_staff_reply_reaches_the_customer_by_mail_and_notification(
     with app.app_context():
         item = _item(app, reference)
         assert item.status == "in_progress" and item.first_response_at is not None
+        assert item.assignee.email == "care-agent@example.com"
         notice = db.session.scalar(select(Notification).where(Notification.user_id == item.user_id))
         assert notice.url == f"/feedback/{reference}"
 
