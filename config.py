@@ -135,6 +135,12 @@ class Config:
     # Absolute links in mail written outside a request (background tasks, CLI).
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
+    # Feedback: posting limits per signed-in user, attachment size, suggestion retraining
+    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "10 per hour")
+    FEEDBACK_REPLY_RATE_LIMIT = os.environ.get("FEEDBACK_REPLY_RATE_LIMIT", "30 per hour")
+    FEEDBACK_ATTACHMENT_MAX_BYTES = _int("FEEDBACK_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+    FEEDBACK_MODEL_MAX_AGE = _int("FEEDBACK_MODEL_MAX_AGE", 300)
+
     # Jobs: huey on REDIS_URL when set, else an SQLite queue in instance/huey.db.
     # JOBS_IMMEDIATE runs tasks in the calling thread (tests of features that send mail).
     JOBS_IMMEDIATE = _bool("JOBS_IMMEDIATE", False)
@@ -168,6 +174,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_BACKEND = "smtp"
     JOBS_IMMEDIATE = True
+    FEEDBACK_MODEL_MAX_AGE = 0
 
 
 class ProductionConfig(Config):

@@ -26,6 +26,8 @@ COVERED = {
     "community_post_revision": ("community", "community"),
     "community_subscription": ("community", "community"),
     "community_suspension": ("community", "community"),
+    "feedback_item": ("feedback", "feedback"),
+    "feedback_message": ("feedback", "feedback"),
     "survey_invitation": ("surveys", "surveys"),
     "survey_response": ("surveys", "surveys"),  # free text blanked, scores kept unlinked
     "survey_contact_request": ("surveys", "surveys"),
@@ -42,6 +44,7 @@ EXEMPT = {
     "survey": "surveys written by staff (the author's id only)",
     "mail_campaign": "campaigns started by staff (the sender's id only)",
     "api_key": "keys created by admins (the creator's id only)",
+    "feedback_event": "status and routing history: who on staff did what, no content",
 }
 
 
