@@ -167,6 +167,9 @@ def _isolated_transaction(request: pytest.FixtureRequest) -> Iterator[None]:
         engines[None] = connection  # type: ignore[assignment]
         original_session = db.session
         db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})
+    # The limiter is one object shared by every app a test builds; another app's settings
+    # (e.g. a live server with limits off) must not leak into the next test.
+    limiter.enabled = app.config.get("RATELIMIT_ENABLED", True)
     limiter.reset()
     try:
         yield

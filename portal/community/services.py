@@ -522,11 +522,28 @@ def register_complaint_opener(opener: Callable[..., str]) -> None:
 def _complaint_opener() -> Callable[..., str] | None:
     if COMPLAINT_HOOK["open"] is not None:
         return COMPLAINT_HOOK["open"]
-    try:
-        from portal.feedback import services as feedback_services  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(feedback_services, "open_complaint_from_topic", None)
+    return open_complaint_from_topic
+
+
+def open_complaint_from_topic(*, topic: Topic, author: User | None, staff: User) -> str:
+    """Open a complaint for the topic's author with the question as its message."""
+    from portal.feedback.services import open_item
+
+    if author is None:
+        raise ValueError("the topic's author is gone")
+    first = db.session.scalar(
+        select(Post).where(Post.topic_id == topic.id).order_by(Post.position).limit(1)
+    )
+    message = first.body_markdown if first is not None else topic.title
+    item = open_item(
+        author,
+        "complaint",
+        topic.title[:200],
+        message,
+        source="community",
+        source_ref=f"topic-{topic.id}",
+    )
+    return item.reference
 
 
 def complaints_available() -> bool:

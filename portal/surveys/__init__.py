@@ -42,3 +42,22 @@ def init_app(app: Flask) -> None:
     DATA_ERASERS["surveys"] = erase_survey_data
     if load_demo_surveys not in DEMO_LOADERS:
         DEMO_LOADERS.append(load_demo_surveys)
+    _connect_feedback()
+
+
+def _connect_feedback() -> None:
+    """A resolved complaint invites its customer to the handling survey."""
+    from portal.feedback.services import ON_RESOLVED
+
+    if invite_after_resolution not in ON_RESOLVED:
+        ON_RESOLVED.append(invite_after_resolution)
+
+
+def invite_after_resolution(item: object) -> None:
+    from portal.surveys.sending import invite_for_trigger
+
+    if getattr(item, "kind", None) != "complaint":
+        return
+    user = getattr(item, "user", None)
+    if user is not None:
+        invite_for_trigger("complaint_resolved", user, context={"reference": item.reference})  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from datetime import datetime
 from typing import Any
@@ -266,41 +265,32 @@ def _follow_up_text(request: ContactRequest) -> str:
 
 
 def open_follow_up(request: ContactRequest) -> str | None:
-    """Open a follow-up item for Customer care through the feedback feature, when present.
+    """Open a follow-up item for Customer care with the answer attached.
 
-    Returns the item's reference, or None when the feedback feature is not installed or
-    refused (the contact request itself stays recorded and is listed in the results).
+    Returns the item's reference, or None when there is no customer to follow up with or
+    the item could not be opened (the contact request stays recorded and is listed in the
+    results either way).
     """
-    try:
-        from portal.feedback.services import open_item  # type: ignore[import-not-found,attr-defined,unused-ignore]
-    except ImportError:
-        return None
+    from portal.feedback.services import FeedbackError, open_item
+
     user = db.session.get(User, request.user_id) if request.user_id else None
-    body = _follow_up_text(request)
+    if user is None:
+        return None
     score = nps_answer(request.response)
-    offered: dict[str, Any] = {
-        "user": user,
-        "customer": user,
-        "user_id": request.user_id,
-        "kind": "complaint",
-        "title": f"Survey follow-up: NPS {score}",
-        "subject": f"Survey follow-up: NPS {score}",
-        "body": body,
-        "message": body,
-        "department": "customer-care",
-        "department_slug": "customer-care",
-        "source": "survey",
-    }
+    subject = f"Survey follow-up: NPS {score}"
     try:
-        parameters = inspect.signature(open_item).parameters
-        accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-        kwargs = {k: v for k, v in offered.items() if accepts_any or k in parameters}
         with db.session.begin_nested():
-            item = open_item(**kwargs)
-    except Exception:
+            item = open_item(
+                user,
+                "complaint",
+                subject,
+                _follow_up_text(request),
+                source="survey",
+                source_ref=f"contact-{request.id}",
+            )
+    except FeedbackError:
         log.warning(
             "Opening a follow-up for survey response %s failed", request.response_id, exc_info=True
         )
         return None
-    reference = getattr(item, "reference", None) or (item if isinstance(item, str) else None)
-    return str(reference) if reference else None
+    return item.reference
