@@ -59,7 +59,7 @@ class ProfileForm(FlaskForm):
     address_line = StringField(
         _l("Street address"),
         validators=[Optional(), Length(max=200)],
-        render_kw={"autocomplete": "street-address"},
+        render_kw={"autocomplete": "address-line1"},
     )
     postal_code = StringField(
         _l("Postal code"),

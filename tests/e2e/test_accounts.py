@@ -1,0 +1,152 @@
+"""Accounts in a real browser: register, confirm from the mail, sign in, edit the profile."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LivePortal, Translator, login, logout
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "violet-harbour-lantern-42"
+
+
+def _new_address(prefix: str) -> str:
+    return f"{prefix}-{os.urandom(4).hex()}@example.com"
+
+
+def register_and_confirm(
+    page: Page,
+    portal: LivePortal,
+    check: Callable[[Page, str], None],
+    t: Translator,
+    *,
+    name: str,
+    address: str,
+) -> None:
+    """From the home page to a confirmed account, checking every page on the way."""
+    page.goto(portal.url("/"))
+    check(page, "home-visitor")
+    page.get_by_role("main").get_by_role("link", name=t("Create an account")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Create an account"))
+    check(page, "register")
+
+    # A mistake first: the message sits beside the field and what was typed stays.
+    page.get_by_label(t("Your name")).fill(name)
+    page.get_by_label(t.fs("Email Address")).fill(address)
+    page.get_by_label(t.fs("Password"), exact=True).fill("short")
+    page.get_by_label(t.fs("Retype Password")).fill("short")
+    page.get_by_label(t("How did you hear about us?")).select_option(label=t("A friend told me"))
+    page.get_by_role("button", name=t("Create account")).click()
+    password = page.get_by_label(t.fs("Password"), exact=True)
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label(t("Your name"))).to_have_value(name)
+    check(page, "register-error")
+
+    password.fill(PASSWORD)
+    page.get_by_label(t.fs("Retype Password")).fill(PASSWORD)
+    page.get_by_label(t("Send me the newsletter (you can unsubscribe at any time)")).check()
+    page.get_by_role("button", name=t("Create account")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Sign in"))
+    check(page, "registered")
+
+    mail = portal.wait_for_mail(address)
+    page.goto(portal.link_in(mail, "/confirm"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Sign in"))
+    check(page, "confirmed")
+
+
+def test_register_confirm_sign_in_edit_profile_sign_out(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    t = Translator("en")
+    page = open_page()
+    address = _new_address("erika")
+    register_and_confirm(page, portal, check, t, name="Erika Berzina", address=address)
+
+    login(page, portal, address, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Erika Berzina")
+    check(page, "home-customer")
+
+    page.get_by_role("link", name=t("Edit profile")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Your account"))
+    check(page, "profile")
+    page.get_by_label(t("What should we call you?")).fill("Erika")
+    page.get_by_label(t("City")).fill("Riga")
+    page.get_by_label(t("Country code")).fill("lv")
+    page.get_by_label(t("Birthday: day")).select_option("14")
+    page.get_by_label(t("Birthday: month")).select_option(label="March")
+    page.get_by_role("button", name=t("Save profile")).click()
+    expect(page.get_by_role("status")).to_contain_text(t("Your profile has been saved."))
+    expect(page.get_by_label(t("Country code"))).to_have_value("LV")
+    check(page, "profile-saved")
+    assert portal.query(
+        'SELECT preferred_name, city, birthday_day, birthday_month FROM "user" WHERE email = ?',
+        address,
+    ) == [("Erika", "Riga", 14, 3)]
+
+    # The greeting and the menu use the preferred name now.
+    page.get_by_role("link", name=t("Home")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Erika")
+
+    page.get_by_role("link", name="Erika", exact=True).click()
+    page.get_by_role("link", name=t("Security")).click()
+    check(page, "security")
+    page.get_by_role("link", name=t("My data")).click()
+    check(page, "my-data")
+
+    logout(page, t)
+    expect(page.get_by_role("link", name=t("Sign in")).first).to_be_visible()
+    check(page, "signed-out")
+
+
+def test_forgotten_password_is_reset_from_the_mail(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    t = Translator("en")
+    page = open_page()
+    address = "ben@example.com"
+    before = len(portal.mails_to(address))
+    page.goto(portal.url("/login"))
+    page.get_by_role("link", name=t("Forgot your password?")).click()
+    check(page, "forgot-password")
+    page.get_by_label(t.fs("Email Address")).fill(address)
+    page.get_by_role("button", name=t("Send reset link")).click()
+    check(page, "reset-link-sent")
+
+    mail = portal.wait_for_mail(address, after=before)
+    page.goto(portal.link_in(mail, "/reset"))
+    check(page, "reset-password")
+    new_password = "amber-meadow-compass-77"
+    page.get_by_label(t.fs("Password"), exact=True).fill(new_password)
+    page.get_by_label(t.fs("Retype Password")).fill(new_password)
+    page.get_by_role("button", name=t("Reset password")).click()
+    page.wait_for_load_state()
+
+    login(page, portal, address, new_password)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ben")
+
+    # Change it back through the account's security page, as the owner would.
+    page.goto(portal.url("/account/security"))
+    page.get_by_role("link", name=t("Change password")).click()
+    check(page, "change-password")
+    page.get_by_label(t.fs("Password"), exact=True).fill(new_password)
+    page.get_by_label(t.fs("New Password")).fill("portal-demo-2026")
+    page.get_by_label(t.fs("Retype Password")).fill("portal-demo-2026")
+    page.get_by_role("button", name=t("Change password")).click()
+    expect(page).to_have_url(re.compile(r"/account/security$"))
+
+
+def test_resend_confirmation_page(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    t = Translator("en")
+    page = open_page()
+    page.goto(portal.url("/login"))
+    page.get_by_role("link", name=t("Did not get the confirmation mail?")).click()
+    check(page, "send-confirmation")
