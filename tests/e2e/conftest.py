@@ -41,7 +41,17 @@ from typing import Any
 
 import pytest
 from babel.support import NullTranslations, Translations
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -61,6 +71,7 @@ VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 
 DEMO_PASSWORD = "portal-demo-2026"  # as printed by `make run`
+NEW_PASSWORD = "violet-harbour-lantern-42"  # for accounts the journeys register
 TOTP_SECRET = "e2e-totp-secret"
 VIEWPORT = {"width": 1280, "height": 900}
 
@@ -269,10 +280,10 @@ class HtmlChecker:
         return [m for m in messages if m.get("type") in ("error", "non-document-error")]
 
 
-@pytest.fixture(scope="session")
-def html_checker(
-    portal: LivePortal, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[HtmlChecker]:
+@pytest.fixture(scope="session", autouse=True)
+def html_checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HtmlChecker]:
+    """Started first (autouse) so its JVM warms up while the portal is being built."""
+    _require_tools()
     port = _free_port()
     log = tmp_path_factory.mktemp("vnu") / "vnu.log"
     with log.open("wb") as out:
@@ -337,12 +348,20 @@ class Pages:
             ):
                 self.documents[id(page)] = response
 
+        def subresource(response: Response) -> None:
+            # A missing stylesheet, script or image is a defect; error pages themselves are not.
+            if response.status >= 400 and not response.request.is_navigation_request():
+                self.console_errors.append(f"{response.status} for {response.url}")
+
+        def console(message: ConsoleMessage) -> None:
+            # A CSP refusal or a script error; failed loads are reported by `subresource`.
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                self.console_errors.append(f"{message.text} ({message.location.get('url')})")
+
         page.on("response", remember)
-        # Anything the page logs as an error (a CSP refusal, a missing file) is a defect.
-        page.on(
-            "console",
-            lambda message: message.type == "error" and self.console_errors.append(message.text),
-        )
+        page.on("response", subresource)
+        page.on("console", console)
+        page.on("pageerror", lambda error: self.console_errors.append(str(error)))
         return page
 
     def document_html(self, page: Page) -> str:
@@ -497,6 +516,14 @@ def translator() -> Callable[[str], Translator]:
 # --- Steps a person takes ---------------------------------------------------------------------
 
 
+def click_through(locator: Locator) -> None:
+    """Click a link or button that loads a page, and wait until the new page has loaded."""
+    page = locator.page
+    with page.expect_event("framenavigated", predicate=lambda frame: frame == page.main_frame):
+        locator.click()
+    page.wait_for_load_state("load")
+
+
 def login(
     page: Page,
     portal: LivePortal,
@@ -509,11 +536,92 @@ def login(
     page.goto(portal.url("/login"))
     page.get_by_label(t.fs("Email Address")).fill(address)
     page.get_by_label(t.fs("Password"), exact=True).fill(password)
-    page.locator("main").get_by_role("button", name=t("Sign in")).click()
-    page.wait_for_load_state()
+    click_through(page.locator("main").get_by_role("button", name=t("Sign in")))
 
 
 def logout(page: Page, t: Translator | None = None) -> None:
     t = t or Translator("en")
-    page.get_by_role("button", name=t("Sign out")).click()
-    page.wait_for_load_state()
+    click_through(page.get_by_role("button", name=t("Sign out")))
+
+
+def new_address(prefix: str) -> str:
+    """A fresh address, so journeys never collide on the shared live database."""
+    return f"{prefix}-{os.urandom(4).hex()}@example.com"
+
+
+def register_and_confirm(
+    page: Page,
+    portal: LivePortal,
+    check: Callable[[Page, str], None],
+    t: Translator,
+    *,
+    name: str,
+    address: str,
+    password: str = NEW_PASSWORD,
+) -> None:
+    """From the home page to a confirmed account, checking every page on the way."""
+    page.goto(portal.url("/"))
+    check(page, "home-visitor")
+    click_through(page.get_by_role("main").get_by_role("link", name=t("Create an account")))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Create an account"))
+    check(page, "register")
+
+    # A mistake first: the message sits beside the field and what was typed stays.
+    page.get_by_label(t("Your name")).fill(name)
+    page.get_by_label(t.fs("Email Address")).fill(address)
+    page.get_by_label(t.fs("Password"), exact=True).fill("short")
+    page.get_by_label(t.fs("Retype Password")).fill("short")
+    page.get_by_label(t("How did you hear about us?")).select_option(label=t("A friend told me"))
+    click_through(page.get_by_role("button", name=t("Create account")))
+    password_field = page.get_by_label(t.fs("Password"), exact=True)
+    expect(password_field).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label(t("Your name"))).to_have_value(name)
+    check(page, "register-error")
+
+    password_field.fill(password)
+    page.get_by_label(t.fs("Retype Password")).fill(password)
+    page.get_by_label(t("Send me the newsletter (you can unsubscribe at any time)")).check()
+    click_through(page.get_by_role("button", name=t("Create account")))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Sign in"))
+    check(page, "registered")
+
+    mail = portal.wait_for_mail(address)
+    page.goto(portal.link_in(mail, "/confirm"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Sign in"))
+    check(page, "confirmed")
+
+
+def expect_language(page: Page, lang: str, direction: str = "ltr") -> None:
+    """The page declares the language and the writing direction it is shown in."""
+    html = page.locator("html")
+    expect(html).to_have_attribute("lang", lang)
+    expect(html).to_have_attribute("dir", direction)
+
+
+_GEOMETRY = """() => {
+  const box = el => el.getBoundingClientRect();
+  const label = document.querySelector('main label.form-label');
+  const field = label && document.getElementById(label.htmlFor);
+  return {
+    direction: getComputedStyle(document.body).direction,
+    stylesheets: [...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.href),
+    viewport: document.documentElement.clientWidth,
+    brand: box(document.querySelector('.navbar-brand')),
+    label: label && box(label),
+    field: field && box(field),
+  };
+}"""
+
+
+def assert_mirrored(page: Page) -> None:
+    """A right-to-left page is laid out from the right: RTL Bootstrap, brand and labels right."""
+    page.wait_for_load_state("load")
+    geometry = page.evaluate(_GEOMETRY)
+    assert geometry["direction"] == "rtl"
+    assert any("bootstrap.rtl" in href for href in geometry["stylesheets"]), geometry
+    assert not any(href.endswith("/bootstrap.min.css") for href in geometry["stylesheets"])
+    assert geometry["brand"]["left"] > geometry["viewport"] / 2, "the brand is not on the right"
+    if geometry["label"] and geometry["field"]:
+        # A label starts where its field starts: at the right edge.
+        assert abs(geometry["label"]["right"] - geometry["field"]["right"]) < 2, geometry
+        assert geometry["label"]["left"] > geometry["field"]["left"] + 2, geometry

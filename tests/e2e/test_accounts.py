@@ -2,63 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LivePortal, Translator, login, logout
+from tests.e2e.conftest import (
+    NEW_PASSWORD,
+    LivePortal,
+    Translator,
+    click_through,
+    login,
+    logout,
+    new_address,
+    register_and_confirm,
+)
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "violet-harbour-lantern-42"
-
-
-def _new_address(prefix: str) -> str:
-    return f"{prefix}-{os.urandom(4).hex()}@example.com"
-
-
-def register_and_confirm(
-    page: Page,
-    portal: LivePortal,
-    check: Callable[[Page, str], None],
-    t: Translator,
-    *,
-    name: str,
-    address: str,
-) -> None:
-    """From the home page to a confirmed account, checking every page on the way."""
-    page.goto(portal.url("/"))
-    check(page, "home-visitor")
-    page.get_by_role("main").get_by_role("link", name=t("Create an account")).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(t("Create an account"))
-    check(page, "register")
-
-    # A mistake first: the message sits beside the field and what was typed stays.
-    page.get_by_label(t("Your name")).fill(name)
-    page.get_by_label(t.fs("Email Address")).fill(address)
-    page.get_by_label(t.fs("Password"), exact=True).fill("short")
-    page.get_by_label(t.fs("Retype Password")).fill("short")
-    page.get_by_label(t("How did you hear about us?")).select_option(label=t("A friend told me"))
-    page.get_by_role("button", name=t("Create account")).click()
-    password = page.get_by_label(t.fs("Password"), exact=True)
-    expect(password).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_label(t("Your name"))).to_have_value(name)
-    check(page, "register-error")
-
-    password.fill(PASSWORD)
-    page.get_by_label(t.fs("Retype Password")).fill(PASSWORD)
-    page.get_by_label(t("Send me the newsletter (you can unsubscribe at any time)")).check()
-    page.get_by_role("button", name=t("Create account")).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(t("Sign in"))
-    check(page, "registered")
-
-    mail = portal.wait_for_mail(address)
-    page.goto(portal.link_in(mail, "/confirm"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(t("Sign in"))
-    check(page, "confirmed")
 
 
 def test_register_confirm_sign_in_edit_profile_sign_out(
@@ -66,14 +27,14 @@ def test_register_confirm_sign_in_edit_profile_sign_out(
 ) -> None:
     t = Translator("en")
     page = open_page()
-    address = _new_address("erika")
+    address = new_address("erika")
     register_and_confirm(page, portal, check, t, name="Erika Berzina", address=address)
 
-    login(page, portal, address, PASSWORD)
+    login(page, portal, address, NEW_PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Erika Berzina")
     check(page, "home-customer")
 
-    page.get_by_role("link", name=t("Edit profile")).click()
+    click_through(page.get_by_role("link", name=t("Edit profile")))
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Your account"))
     check(page, "profile")
     page.get_by_label(t("What should we call you?")).fill("Erika")
@@ -81,7 +42,7 @@ def test_register_confirm_sign_in_edit_profile_sign_out(
     page.get_by_label(t("Country code")).fill("lv")
     page.get_by_label(t("Birthday: day")).select_option("14")
     page.get_by_label(t("Birthday: month")).select_option(label="March")
-    page.get_by_role("button", name=t("Save profile")).click()
+    click_through(page.get_by_role("button", name=t("Save profile")))
     expect(page.get_by_role("status")).to_contain_text(t("Your profile has been saved."))
     expect(page.get_by_label(t("Country code"))).to_have_value("LV")
     check(page, "profile-saved")
@@ -91,13 +52,13 @@ def test_register_confirm_sign_in_edit_profile_sign_out(
     ) == [("Erika", "Riga", 14, 3)]
 
     # The greeting and the menu use the preferred name now.
-    page.get_by_role("link", name=t("Home")).click()
+    click_through(page.get_by_role("link", name=t("Home")))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Erika")
 
-    page.get_by_role("link", name="Erika", exact=True).click()
-    page.get_by_role("link", name=t("Security")).click()
+    click_through(page.get_by_role("link", name="Erika", exact=True))
+    click_through(page.get_by_role("link", name=t("Security")))
     check(page, "security")
-    page.get_by_role("link", name=t("My data")).click()
+    click_through(page.get_by_role("link", name=t("My data")))
     check(page, "my-data")
 
     logout(page, t)
@@ -113,10 +74,10 @@ def test_forgotten_password_is_reset_from_the_mail(
     address = "ben@example.com"
     before = len(portal.mails_to(address))
     page.goto(portal.url("/login"))
-    page.get_by_role("link", name=t("Forgot your password?")).click()
+    click_through(page.get_by_role("link", name=t("Forgot your password?")))
     check(page, "forgot-password")
     page.get_by_label(t.fs("Email Address")).fill(address)
-    page.get_by_role("button", name=t("Send reset link")).click()
+    click_through(page.get_by_role("button", name=t("Send reset link")))
     check(page, "reset-link-sent")
 
     mail = portal.wait_for_mail(address, after=before)
@@ -125,7 +86,7 @@ def test_forgotten_password_is_reset_from_the_mail(
     new_password = "amber-meadow-compass-77"
     page.get_by_label(t.fs("Password"), exact=True).fill(new_password)
     page.get_by_label(t.fs("Retype Password")).fill(new_password)
-    page.get_by_role("button", name=t("Reset password")).click()
+    click_through(page.get_by_role("button", name=t("Reset password")))
     page.wait_for_load_state()
 
     login(page, portal, address, new_password)
@@ -133,12 +94,12 @@ def test_forgotten_password_is_reset_from_the_mail(
 
     # Change it back through the account's security page, as the owner would.
     page.goto(portal.url("/account/security"))
-    page.get_by_role("link", name=t("Change password")).click()
+    click_through(page.get_by_role("link", name=t("Change password")))
     check(page, "change-password")
     page.get_by_label(t.fs("Password"), exact=True).fill(new_password)
     page.get_by_label(t.fs("New Password")).fill("portal-demo-2026")
     page.get_by_label(t.fs("Retype Password")).fill("portal-demo-2026")
-    page.get_by_role("button", name=t("Change password")).click()
+    click_through(page.get_by_role("button", name=t("Change password")))
     expect(page).to_have_url(re.compile(r"/account/security$"))
 
 
@@ -148,5 +109,5 @@ def test_resend_confirmation_page(
     t = Translator("en")
     page = open_page()
     page.goto(portal.url("/login"))
-    page.get_by_role("link", name=t("Did not get the confirmation mail?")).click()
+    click_through(page.get_by_role("link", name=t("Did not get the confirmation mail?")))
     check(page, "send-confirmation")
