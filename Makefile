@@ -42,10 +42,11 @@ typecheck: install
 # What the browser tests need besides Python: Debian's chromium and a Java runtime (for the
 # Nu HTML checker) from apt when missing, and axe-core and vnu-jar from npm.
 test-tools: node_modules/.installed
-	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || $(MAKE) apt-packages APT_PACKAGES=chromium
-	@command -v java >/dev/null 2>&1 || $(MAKE) apt-packages APT_PACKAGES=default-jre-headless
+	@[ -x /usr/bin/chromium ] || $(MAKE) --no-print-directory apt-packages APT_PACKAGES=chromium
+	@command -v java >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-packages APT_PACKAGES=default-jre-headless
 
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-packages APT_PACKAGES=npm
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

@@ -15,6 +15,13 @@ class IntegerSelectField(SelectField):
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
 
+    def iter_choices(self) -> Any:
+        # The empty choice must post "" (not "None"), so that Optional() stops validation.
+        return [
+            choice._replace(value="") if choice.value is None else choice
+            for choice in super().iter_choices()
+        ]
+
     @staticmethod
     def _coerce(value: Any) -> int | None:
         if value in (None, "", "None"):

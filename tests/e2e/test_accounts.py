@@ -111,3 +111,24 @@ def test_resend_confirmation_page(
     page.goto(portal.url("/login"))
     click_through(page.get_by_role("link", name=t("Did not get the confirmation mail?")))
     check(page, "send-confirmation")
+
+
+def test_sign_in_and_save_the_profile_without_javascript_on_a_phone(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    """Core tasks need no script: the menu stays reachable and the forms post."""
+    t = Translator("ru")
+    page = open_page(
+        locale="ru-RU", java_script_enabled=False, viewport={"width": 390, "height": 844}
+    )
+    page.goto(portal.url("/"))
+    check(page, "home-phone-no-script")
+    click_through(page.get_by_role("navigation").get_by_role("link", name=t("Sign in")))
+    page.get_by_label(t.fs("Email Address")).fill("olga@example.com")
+    page.get_by_label(t.fs("Password"), exact=True).fill("portal-demo-2026")
+    click_through(page.locator("main").get_by_role("button", name=t("Sign in")))
+    click_through(page.get_by_role("navigation").get_by_role("link", name="Ольга Смирнова"))
+    page.get_by_label(t("City")).fill("Daugavpils")
+    click_through(page.get_by_role("button", name=t("Save profile")))
+    check(page, "profile-saved-phone-no-script")
+    expect(page.get_by_role("status")).to_contain_text(t("Your profile has been saved."))
