@@ -56,8 +56,15 @@ def test_visitor_switches_language(
     page = open_page(locale="pl-PL")
     page.goto(portal.url("/"))
     expect_language(page, "pl")  # from the browser's Accept-Language
-
     t = Translator("pl")
+
+    # From the keyboard, the first stop skips the menu, and the focus is visible.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name=t("Skip to main content"))
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
     page.get_by_label(t("Language")).select_option(label="Latviešu")
     click_through(page.get_by_role("button", name=t("Change")))
     expect_language(page, "lv")
