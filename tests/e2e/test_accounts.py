@@ -51,6 +51,10 @@ def test_register_confirm_sign_in_edit_profile_sign_out(
         address,
     ) == [("Erika", "Riga", 14, 3)]
 
+    click_through(page.get_by_role("link", name=t("Change e-mail address")))
+    check(page, "change-email")
+    click_through(page.get_by_role("link", name=t("Back to your profile")))
+
     # The greeting and the menu use the preferred name now.
     click_through(page.get_by_role("link", name=t("Home")))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Erika")

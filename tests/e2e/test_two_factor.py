@@ -39,6 +39,14 @@ def test_admin_signs_in_with_an_authenticator_code(
     expect(page.get_by_text(t("On"), exact=True)).to_be_visible()
     check(page, "security-admin")
 
+    click_through(page.get_by_role("link", name=t("Set up two-factor authentication")))
+    check(page, "two-factor-setup")
+    click_through(page.get_by_role("link", name=t("Set up recovery codes")))
+    check(page, "recovery-codes")
+    click_through(page.get_by_role("button", name=t("Generate new codes")))
+    expect(page.locator(".recovery-codes li")).not_to_have_count(0)
+    check(page, "recovery-codes-shown")
+
 
 def test_customer_sets_up_two_factor_from_the_key_on_the_page(
     open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
