@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import functools
 import json
 import os
 import re
@@ -491,10 +492,7 @@ class Translator:
     def __init__(self, locale: str) -> None:
         self.locale = locale
         self._portal = self._load(ROOT / "portal" / "translations", "messages")
-        from flask_security import babel as fs_babel
-
-        fs_dir = Path(fs_babel.__file__).resolve().parent / "translations"
-        self._security = self._load(fs_dir, "flask_security")
+        self._security = self._load(_security_dir(), "flask_security")
 
     def _load(self, directory: Path, domain: str) -> NullTranslations:
         if self.locale == "en":
@@ -510,6 +508,80 @@ class Translator:
         """A Flask-Security text, e.g. ``t.fs("Email Address")``."""
         text = self._security.ugettext(message)
         return text % values if values else text
+
+    def untranslated_sources(self) -> list[re.Pattern[str]]:
+        """Source texts (as patterns) that this language would still show in English."""
+        if self.locale == "en":
+            return []
+        patterns = []
+        for pot, catalog in (
+            (ROOT / "portal" / "translations" / "messages.pot", self._portal),
+            (_security_dir() / "flask_security.pot", self._security),
+        ):
+            for msgid in _source_texts(pot):
+                if not _has_translation(catalog, msgid):
+                    patterns.append(_text_pattern(msgid))
+        return patterns
+
+
+def _security_dir() -> Path:
+    from flask_security import babel as fs_babel
+
+    return Path(fs_babel.__file__).resolve().parent / "translations"
+
+
+@functools.cache
+def _source_texts(pot: Path) -> tuple[str, ...]:
+    from babel.messages.pofile import read_po
+
+    with pot.open("rb") as handle:
+        catalog = read_po(handle)
+    texts = []
+    for message in catalog:
+        ids = message.id if isinstance(message.id, (list, tuple)) else [message.id]
+        # Single words and symbols ("OK", "—") may read the same in every language.
+        texts.extend(str(i) for i in ids if i and re.search(r"[A-Za-z]{2,}\W+[A-Za-z]", str(i)))
+    return tuple(texts)
+
+
+def _has_translation(catalog: NullTranslations, msgid: str) -> bool:
+    entries = getattr(catalog, "_catalog", {})
+    return msgid in entries or (msgid, 0) in entries
+
+
+def _text_pattern(msgid: str) -> re.Pattern[str]:
+    parts = re.split(r"%\(\w+\)[sd]|%[sd]", msgid)
+    return re.compile(".+?".join(re.escape(part) for part in parts))
+
+
+_VISIBLE_TEXTS = """() => {
+  const texts = new Set();
+  const shown = el => el && (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const text = node.textContent.replace(/\\s+/g, ' ').trim();
+    if (text && shown(node.parentElement) && !node.parentElement.closest('script, style')) texts.add(text);
+  }
+  for (const el of document.querySelectorAll('[placeholder], [aria-label], [title], [alt], option')) {
+    for (const name of ['placeholder', 'aria-label', 'title', 'alt']) {
+      if (el.getAttribute(name)) texts.add(el.getAttribute(name).trim());
+    }
+    if (el.tagName === 'OPTION') texts.add(el.textContent.trim());
+  }
+  for (const part of document.title.split(' · ')) texts.add(part.trim());
+  return [...texts];
+}"""
+
+
+def english_texts(page: Page, t: Translator) -> list[str]:
+    """Texts on the page that are still the English source in ``t``'s language."""
+    patterns = t.untranslated_sources()
+    return sorted(
+        text
+        for text in page.evaluate(_VISIBLE_TEXTS)
+        if any(pattern.fullmatch(text) for pattern in patterns)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from tests.e2e.conftest import (
     Translator,
     assert_mirrored,
     click_through,
+    english_texts,
     expect_language,
     login,
     new_address,
@@ -105,3 +106,28 @@ def test_profile_language_wins_over_the_browser(
     check(page, "security-arabic")
     page.goto(portal.url("/notifications"))
     check(page, "notifications-arabic")
+
+
+def _catalog_started(locale: str) -> bool:
+    return bool(getattr(Translator(locale)._portal, "_catalog", {}).keys() - {""})
+
+
+@pytest.mark.parametrize("locale", ["lv", "ar"])
+def test_no_english_left_on_translated_pages(
+    open_page: Callable[..., Page], portal: LivePortal, locale: str
+) -> None:
+    """Once a language's catalog is filled, none of its pages shows an English source text."""
+    if not _catalog_started(locale):
+        pytest.skip(f"the {locale} catalog has no translations yet")
+    t = Translator(locale)
+    page = open_page(locale=locale)
+    found: dict[str, list[str]] = {}
+    for path in ("/", "/register", "/login", "/forgot-password", "/no-such-page"):
+        page.goto(portal.url(path))
+        found[path] = english_texts(page, t)
+    login(page, portal, "anna@example.com" if locale == "lv" else "layla@example.com", t=t)
+    for path in ("/", "/account", "/account/security", "/account/data", "/notifications"):
+        page.goto(portal.url(path))
+        found[path] = english_texts(page, t)
+    report = "\n".join(f"{path}: {texts}" for path, texts in found.items() if texts)
+    assert not report, f"English texts on {locale} pages:\n{report}"
