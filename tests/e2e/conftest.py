@@ -546,7 +546,8 @@ def _source_texts(pot: Path) -> tuple[str, ...]:
 
 def _has_translation(catalog: NullTranslations, msgid: str) -> bool:
     entries = getattr(catalog, "_catalog", {})
-    return msgid in entries or (msgid, 0) in entries
+    # Untranslated plurals are compiled as copies of the English source.
+    return entries.get(msgid, entries.get((msgid, 0), msgid)) != msgid
 
 
 def _text_pattern(msgid: str) -> re.Pattern[str]:

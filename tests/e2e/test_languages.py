@@ -110,7 +110,10 @@ def test_profile_language_wins_over_the_browser(
 
 def _catalog_started(locale: str) -> bool:
     entries = getattr(Translator(locale)._portal, "_catalog", {})
-    return any(key != "" and value for key, value in entries.items())
+    # Untranslated plurals are compiled as copies of the English source.
+    return any(
+        isinstance(key, str) and key and value and value != key for key, value in entries.items()
+    )
 
 
 @pytest.mark.parametrize("locale", ["lv", "ar"])
