@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi.py
 LOCALES := en lv pl ru zh_Hans ar
 
-.PHONY: bench totp run test install migrate seed translations extract-messages lint typecheck pytest clean
+.PHONY: bench totp run test install migrate seed translations extract-messages lint typecheck pytest clean test-tools check-translations apt-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 
 translations: install
 	$(BIN)/pybabel -q compile -d portal/translations --use-fuzzy
+	$(BIN)/pybabel -q compile -D flask_security -d portal/translations --use-fuzzy
 
 migrate: install
 	$(BIN)/flask db upgrade
@@ -33,27 +34,48 @@ run: seed translations
 	@$(BIN)/flask portal serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check portal tests bench config.py wsgi.py
-	$(BIN)/ruff format --check portal tests bench config.py wsgi.py
+	$(BIN)/ruff check portal tests bench scripts config.py wsgi.py
+	$(BIN)/ruff format --check portal tests bench scripts config.py wsgi.py
 
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install translations
+# What the browser tests need besides Python: Debian's chromium and a Java runtime (for the
+# Nu HTML checker) from apt when missing, and axe-core and vnu-jar from npm.
+test-tools: node_modules/.installed
+	@[ -x /usr/bin/chromium ] || $(MAKE) --no-print-directory apt-packages APT_PACKAGES=chromium
+	@command -v java >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-packages APT_PACKAGES=default-jre-headless
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-packages APT_PACKAGES=npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+apt-packages:
+	@if [ "$$(id -u)" != 0 ]; then echo "Install as root: apt-get install -y $(APT_PACKAGES)"; exit 1; fi
+	apt-get update && apt-get install -y --no-install-recommends $(APT_PACKAGES)
+
+# The browser journeys run their own portal on a temporary SQLite database, so the second
+# pass on another database leaves them out.
+pytest: install translations test-tools
 	$(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== the whole suite again on $$TEST_DATABASE_URL =="; \
-		PORTAL_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider; \
+		echo "== the whole suite again on $$TEST_DATABASE_URL (browser journeys excluded) =="; \
+		PORTAL_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider -m "not e2e"; \
 	fi
+
+# Every catalog complete: no missing or fuzzy translation, the right number of plural forms.
+check-translations: install
+	$(BIN)/python scripts/check_translations.py
 
 test: lint typecheck pytest
 
 extract-messages: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o portal/translations/messages.pot .
 	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules tests/e2e/artifacts
 
 totp: install
 	@$(BIN)/flask portal demo-totp admin@example.com

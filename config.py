@@ -96,6 +96,8 @@ class Config:
     SECURITY_TWO_FACTOR = True
     SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
     SECURITY_TOTP_ISSUER = "Portal"
+    # Flask-Security's own catalogs, then ours (Latvian, and locales it names differently).
+    SECURITY_I18N_DIRNAME = ["builtin", str(BASE_DIR / "portal" / "translations")]
     SECURITY_TOTP_SECRETS = {"1": os.environ.get("TOTP_SECRET", "portal-totp-dev-secret")}
     SECURITY_MULTI_FACTOR_RECOVERY_CODES = True
     SECURITY_RETURN_GENERIC_RESPONSES = True

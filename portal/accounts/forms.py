@@ -36,7 +36,8 @@ def month_choices() -> list[tuple[int | None, str]]:
     from babel.dates import get_month_names
     from flask_babel import get_locale
 
-    names = get_month_names("wide", locale=get_locale())
+    # Stand-alone names: a month on its own, not inside a date ("январь", not "января").
+    names = get_month_names("wide", context="stand-alone", locale=get_locale())
     return [(None, str(_l("—")))] + [(month, names[month]) for month in range(1, 13)]
 
 
@@ -59,7 +60,7 @@ class ProfileForm(FlaskForm):
     address_line = StringField(
         _l("Street address"),
         validators=[Optional(), Length(max=200)],
-        render_kw={"autocomplete": "street-address"},
+        render_kw={"autocomplete": "address-line1"},
     )
     postal_code = StringField(
         _l("Postal code"),

@@ -15,6 +15,14 @@ class IntegerSelectField(SelectField):
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
 
+    def iter_choices(self) -> Any:
+        # The empty choice must post "" (not "None"), so that Optional() stops validation.
+        choices = []
+        for choice in super().iter_choices():
+            value, *rest = choice
+            choices.append(("" if value is None else value, *rest))
+        return choices
+
     @staticmethod
     def _coerce(value: Any) -> int | None:
         if value in (None, "", "None"):

@@ -105,3 +105,12 @@ def test_sign_out_everywhere_invalidates_other_sessions(app, make_user):
     token = csrf_from(first.get("/account/security").get_data(as_text=True))
     first.post("/account/security", data={"csrf_token": token})
     assert second.get("/account").status_code == 302
+
+
+def test_the_empty_birthday_choice_means_no_birthday(logged_in):
+    """A browser posts the value of the "—" option; it must mean "no birthday", not an error."""
+    client = logged_in("nobday@example.com")
+    page = client.get("/account").get_data(as_text=True)
+    assert '<option selected value="">—</option>' in page
+    response = _post_profile(client, birthday_day="", birthday_month="")
+    assert response.status_code == 302

@@ -1,0 +1,152 @@
+"""Languages in a real browser: Arabic right to left, the visitor's switcher, the profile's choice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import (
+    NEW_PASSWORD,
+    LivePortal,
+    Translator,
+    assert_mirrored,
+    click_through,
+    english_texts,
+    expect_language,
+    login,
+    new_address,
+    register_and_confirm,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_registration_in_arabic_is_mirrored(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    """A browser that asks for Arabic gets every page right to left, forms included."""
+    t = Translator("ar")
+    page = open_page(locale="ar")
+    page.goto(portal.url("/register"))
+    expect_language(page, "ar", "rtl")
+    assert_mirrored(page)
+
+    address = new_address("layla")
+    register_and_confirm(page, portal, check, t, name="ليلى منصور", address=address)
+    expect_language(page, "ar", "rtl")
+
+    login(page, portal, address, NEW_PASSWORD, t)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("ليلى منصور")
+    expect_language(page, "ar", "rtl")
+    assert_mirrored(page)
+    check(page, "home-customer")
+
+    click_through(page.get_by_role("link", name=t("Edit profile")))
+    assert_mirrored(page)
+    check(page, "profile")
+    # The confirmation mail was written in Arabic: the recipient's language.
+    mail = portal.wait_for_mail(address)
+    assert mail["Subject"]
+
+
+def test_visitor_switches_language(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    page = open_page(locale="pl-PL")
+    page.goto(portal.url("/"))
+    expect_language(page, "pl")  # from the browser's Accept-Language
+    t = Translator("pl")
+
+    # From the keyboard, the first stop skips the menu, and the focus is visible.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name=t("Skip to main content"))
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
+    page.get_by_label(t("Language")).select_option(label="Latviešu")
+    click_through(page.get_by_role("button", name=t("Change")))
+    expect_language(page, "lv")
+    t = Translator("lv")
+    expect(page.get_by_label(t("Language"))).to_have_value("lv")
+    check(page, "home-latvian")
+
+    # The choice sticks while the visitor moves on, and the switcher returns to the same page.
+    click_through(page.get_by_role("link", name=t("Create an account")).first)
+    expect_language(page, "lv")
+    page.get_by_label(t("Language")).select_option(label="العربية")
+    click_through(page.get_by_role("button", name=t("Change")))
+    expect_language(page, "ar", "rtl")
+    assert page.url.endswith("/register")
+    assert_mirrored(page)
+    check(page, "register-arabic")
+
+    page.get_by_label(Translator("ar")("Language")).select_option(label="简体中文")
+    click_through(page.get_by_role("button", name=Translator("ar")("Change")))
+    expect_language(page, "zh-Hans")
+    check(page, "register-chinese")
+
+
+def test_profile_language_wins_over_the_browser(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    """Layla chose Arabic in her profile; an English browser still gets Arabic once she signs in."""
+    page = open_page(locale="en-GB")
+    login(page, portal, "layla@example.com")
+    expect_language(page, "ar", "rtl")
+    assert_mirrored(page)
+    t = Translator("ar")
+    click_through(page.get_by_role("link", name="ليلى حسن"))
+    expect(page.get_by_label(t("Language"), exact=True).first).to_be_visible()
+    assert_mirrored(page)
+    check(page, "profile-arabic")
+    click_through(page.get_by_role("link", name=t("Security")))
+    check(page, "security-arabic")
+    page.goto(portal.url("/notifications"))
+    check(page, "notifications-arabic")
+
+
+def _catalog_complete(locale: str) -> bool:
+    """Every message of the portal's catalog has a translation (pybabel's statistics)."""
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parents[2] / "portal" / "translations" / locale / "LC_MESSAGES"
+    for domain in ("messages", "flask_security"):
+        po = path / f"{domain}.po"
+        if not po.exists():
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            if not message.id:
+                continue
+            strings = (
+                message.string if isinstance(message.string, (list, tuple)) else [message.string]
+            )
+            if not all(strings) or message.fuzzy:
+                return False
+    return True
+
+
+@pytest.mark.parametrize("locale", ["lv", "ar"])
+def test_no_english_left_on_translated_pages(
+    open_page: Callable[..., Page], portal: LivePortal, locale: str
+) -> None:
+    """Once a language's catalog is filled, none of its pages shows an English source text."""
+    if not _catalog_complete(locale):
+        pytest.skip(f"the {locale} catalog is not complete yet (make check-translations)")
+    t = Translator(locale)
+    page = open_page(locale=locale)
+    found: dict[str, list[str]] = {}
+    for path in ("/", "/register", "/login", "/reset", "/no-such-page"):
+        page.goto(portal.url(path))
+        found[path] = english_texts(page, t)
+    login(page, portal, "anna@example.com" if locale == "lv" else "layla@example.com", t=t)
+    for path in ("/", "/account", "/account/security", "/account/data", "/notifications"):
+        page.goto(portal.url(path))
+        found[path] = english_texts(page, t)
+    report = "\n".join(f"{path}: {texts}" for path, texts in found.items() if texts)
+    assert not report, f"English texts on {locale} pages:\n{report}"
