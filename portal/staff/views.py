@@ -87,6 +87,8 @@ def export(block: str) -> ResponseReturnValue:
         )
     if block == "stages":
         return csv_response("stages.csv", ["stage", "customers"], figures.stages)
+    if block in ("satisfaction", "complaints", "community"):
+        return _export_insight(block, period)
     if block == "customers":
         summary: list[tuple[str, object]] = [
             ("customers", figures.customers),
@@ -97,6 +99,44 @@ def export(block: str) -> ResponseReturnValue:
         ]
         return csv_response("customers.csv", ["figure", "value"], summary)
     abort(404)
+
+
+def _export_insight(block: str, period: services.Period) -> ResponseReturnValue:
+    from portal.staff import insight
+
+    departments = _visible_departments()
+    if block == "satisfaction":
+        data = insight.satisfaction_block(period, departments)
+        rows: list[tuple[object, ...]] = [
+            (name, change.shown, change.delta_shown) for name, change in data["scores"].items()
+        ]
+        rows += [(f"nps week {bar.label}", bar.display, "") for bar in data["nps_chart"].columns]
+        rows += [
+            (f"deal breaker: {bar.label}", bar.display, "") for bar in data["breakers_chart"].bars
+        ]
+        return csv_response("satisfaction.csv", ["figure", "value", "change"], rows)
+    if block == "complaints":
+        data = insight.complaints_block(period, departments)
+        rows = [
+            ("promises broken now", data["breached_now"], ""),
+            ("breaches in period", data["breaches_in_period"], ""),
+            (
+                "median first response hours",
+                data["first_response"].shown,
+                data["first_response"].delta_shown,
+            ),
+            ("median resolution hours", data["resolution"].shown, data["resolution"].delta_shown),
+        ]
+        rows += [
+            (f"open {department} {priority}", count, "")
+            for department, counts in data["open_table"]
+            for priority, count in counts.items()
+        ]
+        rows += [(f"root cause: {bar.label}", bar.display, "") for bar in data["causes_chart"].bars]
+        return csv_response("complaints.csv", ["figure", "value", "change"], rows)
+    data = insight.community_block(period, departments)
+    rows = [(key, "" if value is None else value, "") for key, value in data.items()]
+    return csv_response("community.csv", ["figure", "value", "change"], rows)
 
 
 @bp.route("/customers")
