@@ -68,7 +68,7 @@ pytest: install translations test-tools
 check-translations: install
 	$(BIN)/python scripts/check_translations.py
 
-test: lint typecheck pytest
+test: lint typecheck check-translations pytest
 
 extract-messages: install
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o portal/translations/messages.pot .
