@@ -288,3 +288,11 @@ class RootCauseForm(FlaskForm):
 
 
 __all__ = ["KINDS", "SEGMENTS", "STATUSES"]
+
+
+class PublishSolutionForm(FlaskForm):
+    answer = TextAreaField(
+        _l("Answer to publish in the community topic"),
+        validators=[DataRequired(), Length(max=10000)],
+    )
+    submit = SubmitField(_l("Publish as the official answer"))

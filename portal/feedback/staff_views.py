@@ -21,6 +21,7 @@ from portal.feedback.forms import (
     AssignForm,
     BulkAssignForm,
     PriorityForm,
+    PublishSolutionForm,
     RerouteForm,
     ResolveForm,
     StaffReplyForm,
@@ -110,7 +111,13 @@ def _item_forms(item: Any) -> dict[str, Any]:
     resolve_form.root_cause.choices = [(None, "—")] + [
         (cause.id, cause.name) for cause in settings.root_causes()
     ]
-    return {
+    forms: dict[str, Any] = {}
+    if linked_topic(item) is not None:
+        publish_form = PublishSolutionForm(prefix="publish")
+        if request.method == "GET":
+            publish_form.answer.data = item.how_resolved
+        forms["publish_form"] = publish_form
+    return forms | {
         "reply_form": with_submission_token(StaffReplyForm(prefix="reply")),
         "assign_form": assign_form,
         "status_form": status_form,
@@ -118,6 +125,18 @@ def _item_forms(item: Any) -> dict[str, Any]:
         "reroute_form": reroute_form,
         "resolve_form": resolve_form,
     }
+
+
+def linked_topic(item: Any) -> Any:
+    """The community topic a resolved complaint came from, while its answer is unpublished."""
+    from portal.community.services import topic_for_complaint
+
+    if item.status not in ("resolved", "closed"):
+        return None
+    topic = topic_for_complaint(item.reference)
+    if topic is None or topic.official_post_id is not None:
+        return None
+    return topic
 
 
 def _render_item(
@@ -193,6 +212,10 @@ def act(reference: str, action: str) -> ResponseReturnValue:
             if department is None:
                 abort(400)
             services.reroute(found, department, me, form.reason.data)
+        elif action == "publish":
+            from portal.community.moderation import publish_solution
+
+            publish_solution(me, linked_topic(found), form.answer.data)
         elif action == "resolve":
             cause = db.session.get(RootCause, form.root_cause.data)
             if cause is None:
