@@ -130,3 +130,6 @@ def as_user(client: Any) -> Any:
         return client
 
     return _as
+
+
+from tests.community.conftest import board  # noqa: E402,F401 - the community fixture, for the topic-to-complaint tests

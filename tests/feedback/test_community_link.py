@@ -9,7 +9,7 @@ from portal.community.models import Post, Topic
 from portal.extensions import db
 from portal.feedback import services, settings
 from portal.feedback.models import FeedbackItem
-from tests.community.conftest import board, seed_topic, user_by_email  # noqa: F401 - fixture
+from tests.community.conftest import seed_topic, user_by_email
 from tests.conftest import csrf_from
 
 
