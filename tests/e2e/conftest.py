@@ -492,7 +492,14 @@ class Translator:
     def __init__(self, locale: str) -> None:
         self.locale = locale
         self._portal = self._load(ROOT / "portal" / "translations", "messages")
-        self._security = self._load(_security_dir(), "flask_security")
+        # The portal ships Flask-Security catalogs of its own (Latvian, and locales the
+        # library names differently); the library's own are the fallback, as in the app.
+        self._security = self._load(ROOT / "portal" / "translations", "flask_security")
+        builtin = self._load(_security_dir(), "flask_security")
+        if isinstance(self._security, Translations):
+            self._security.add_fallback(builtin)
+        else:
+            self._security = builtin
 
     def _load(self, directory: Path, domain: str) -> NullTranslations:
         if self.locale == "en":
