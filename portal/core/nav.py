@@ -22,6 +22,24 @@ class NavEntry:
 NAV_ENTRIES: list[NavEntry] = []
 
 
+def _register(entries: list[NavEntry], entry: NavEntry) -> None:
+    if any(existing.endpoint == entry.endpoint for existing in entries):
+        return
+    entries.append(entry)
+    entries.sort(key=lambda item: item.order)
+
+
+def _items(
+    entries: list[NavEntry], is_active: Callable[[NavEntry, str], bool]
+) -> list[dict[str, Any]]:
+    items = []
+    for entry in entries:
+        if entry.visible(current_user):
+            url = url_for(entry.endpoint)
+            items.append({"url": url, "label": entry.label, "active": is_active(entry, url)})
+    return items
+
+
 def register_nav(
     endpoint: str,
     label: Any,
@@ -30,10 +48,7 @@ def register_nav(
     order: int = 50,
     prefix: str | None = None,
 ) -> None:
-    if any(entry.endpoint == endpoint for entry in NAV_ENTRIES):
-        return
-    NAV_ENTRIES.append(NavEntry(endpoint, label, visible, order, prefix))
-    NAV_ENTRIES.sort(key=lambda entry: entry.order)
+    _register(NAV_ENTRIES, NavEntry(endpoint, label, visible, order, prefix))
 
 
 def everyone(_user: Any) -> bool:
@@ -49,15 +64,11 @@ def staff(user: Any) -> bool:
 
 
 def nav_items() -> list[dict[str, Any]]:
-    items = []
-    for entry in NAV_ENTRIES:
-        if not entry.visible(current_user):
-            continue
-        url = url_for(entry.endpoint)
+    def active(entry: NavEntry, url: str) -> bool:
         prefix = entry.prefix or url
-        active = request.path == url if prefix == "/" else request.path.startswith(prefix)
-        items.append({"url": url, "label": entry.label, "active": active})
-    return items
+        return request.path == url if prefix == "/" else request.path.startswith(prefix)
+
+    return _items(NAV_ENTRIES, active)
 
 
 #: Home page blocks for signed-in users: (order, template, visible). Features add theirs.
@@ -87,21 +98,14 @@ def register_staff_nav(
     order: int = 50,
     prefix: str | None = None,
 ) -> None:
-    if any(entry.endpoint == endpoint for entry in STAFF_NAV):
-        return
-    STAFF_NAV.append(NavEntry(endpoint, label, visible, order, prefix))
-    STAFF_NAV.sort(key=lambda entry: entry.order)
+    _register(STAFF_NAV, NavEntry(endpoint, label, visible, order, prefix))
 
 
 def staff_nav_items() -> list[dict[str, Any]]:
-    items = []
-    for entry in STAFF_NAV:
-        if not entry.visible(current_user):
-            continue
-        url = url_for(entry.endpoint)
-        active = request.path == url or bool(entry.prefix and request.path.startswith(entry.prefix))
-        items.append({"url": url, "label": entry.label, "active": active})
-    return items
+    def active(entry: NavEntry, url: str) -> bool:
+        return request.path == url or bool(entry.prefix and request.path.startswith(entry.prefix))
+
+    return _items(STAFF_NAV, active)
 
 
 def has_role(*names: str) -> Callable[[Any], bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, url_for
@@ -36,8 +37,16 @@ def local_now(user: User, now: datetime) -> datetime:
 
 
 def may_receive_greetings(user: User) -> bool:
-    """Greetings are not service mail: only for active customers who accepted our mail."""
-    return bool(user.active and user.deleted_at is None and user.newsletter_consent)
+    """Greetings are not service mail: only for active customers who accepted our mail and
+    did not unsubscribe from greetings."""
+    from portal.jobs.unsubscribe import is_unsubscribed
+
+    return bool(
+        user.active
+        and user.deleted_at is None
+        and user.newsletter_consent
+        and not is_unsubscribed(user, "greetings")
+    )
 
 
 def is_birthday_due(user: User, now: datetime) -> bool:
@@ -95,6 +104,32 @@ def _customers() -> list[User]:
     )
 
 
+def _greet(
+    user: User,
+    kind: str,
+    occasion: str,
+    *,
+    subject: Any,
+    context: dict[str, Any],
+    coupon: str | None = None,
+) -> bool:
+    """Claim the occasion and queue the greeting in the customer's language, once."""
+    if not _record(user, kind, occasion, coupon=coupon):
+        return False
+    with force_locale(user.locale or "en"):
+        rendered = str(subject)
+    queue_mail(
+        to=user.email,
+        template=f"greetings/{kind}",
+        subject=rendered,
+        locale=user.locale,
+        user_id=user.id,
+        context={"user": user, **context},
+        unsubscribe_kind="greetings",
+    )
+    return True
+
+
 def send_birthday_greetings(now: datetime | None = None) -> int:
     now = now or utcnow()
     sent = 0
@@ -102,22 +137,16 @@ def send_birthday_greetings(now: datetime | None = None) -> int:
     for user in _customers():
         if not (may_receive_greetings(user) and is_birthday_due(user, now)):
             continue
-        year = local_now(user, now).year
         coupon = f"{prefix}-{secrets.token_hex(3).upper()}" if prefix else None
-        if not _record(user, "birthday", f"birthday:{year}", coupon=coupon):
-            continue
-        with force_locale(user.locale or "en"):
-            subject = str(_l("Happy birthday, %(name)s!", name=user.display_name))
-        queue_mail(
-            to=user.email,
-            template="greetings/birthday",
+        subject = _l("Happy birthday, %(name)s!", name=user.display_name)
+        sent += _greet(
+            user,
+            "birthday",
+            f"birthday:{local_now(user, now).year}",
             subject=subject,
-            locale=user.locale,
-            user_id=user.id,
-            context={"user": user, "coupon": coupon},
-            bulk=True,
+            context={"coupon": coupon},
+            coupon=coupon,
         )
-        sent += 1
     return sent
 
 
@@ -130,20 +159,14 @@ def send_anniversary_greetings(now: datetime | None = None) -> int:
         years = anniversary_years(value.first_order_at if value else None, user, now)
         if not years or not may_receive_greetings(user):
             continue
-        if not _record(user, "anniversary", f"anniversary:{local_now(user, now).year}"):
-            continue
-        with force_locale(user.locale or "en"):
-            subject = str(_l("%(years)s years with us - thank you!", years=years))
-        queue_mail(
-            to=user.email,
-            template="greetings/anniversary",
+        subject = _l("%(years)s years with us - thank you!", years=years)
+        sent += _greet(
+            user,
+            "anniversary",
+            f"anniversary:{local_now(user, now).year}",
             subject=subject,
-            locale=user.locale,
-            user_id=user.id,
-            context={"user": user, "years": years},
-            bulk=True,
+            context={"years": years},
         )
-        sent += 1
     return sent
 
 
