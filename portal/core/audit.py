@@ -56,3 +56,50 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_view(
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Log that staff viewed personal data, without making the page a writing request.
+
+    The entry is written after the page was rendered successfully, in a short transaction of
+    its own, so reading a customer's page never holds the database's write lock while it
+    renders (on SQLite, that made busy staff pages queue behind each other).
+    """
+    from flask import g
+
+    entries = g.setdefault("audit_views", [])
+    entries.append(
+        AuditEntry(
+            actor_id=current_user.id if current_user.is_authenticated else None,
+            action=action,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            detail=detail or {},
+            ip_address=request.remote_addr,
+            created_at=utcnow(),
+        )
+    )
+
+
+def write_recorded_views(status_code: int) -> None:
+    """Called once the response is ready: write the views recorded by ``record_view``."""
+    from flask import g
+    from sqlalchemy.orm import Session
+
+    from portal.core.db import write_intent
+
+    entries = g.pop("audit_views", None)
+    if not entries or status_code >= 400:
+        return
+    token = write_intent.set(True)
+    try:
+        with Session(bind=db.engine) as session, session.begin():
+            session.add_all(entries)
+    finally:
+        write_intent.reset(token)

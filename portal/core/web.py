@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import generate_csrf
 
+from portal.core import audit
 from portal.core.db import write_intent
 from portal.core.i18n import current_locale_code, html_lang, text_direction
 from portal.core.nav import home_blocks, nav_items, staff_nav_items
@@ -41,6 +42,7 @@ def register_request_hooks(app: Flask) -> None:
             db.session.commit()
         else:
             db.session.rollback()
+        audit.write_recorded_views(response.status_code)
         return response
 
     app.teardown_request(_deliver_committed_mail)

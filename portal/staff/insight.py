@@ -233,21 +233,19 @@ def satisfaction_block(period: Period, _departments: list[int] | None) -> dict[s
     before = scores_from_histogram(
         rollups.totals_by_key("survey.score", before_period.start, before_period.end)
     )
+    # One query for the whole period, bucketed into weeks here.
+    histograms: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for day, key, count in rollups.counts_by_day("survey.score", period.start, period.end):
+        week_index = (day - period.start.date()).days // 7
+        previous_count = histograms[week_index].get(key, (0, 0))[0]
+        histograms[week_index][key] = (previous_count + count, 0)
     weekly = []
-    week = period.start
-    while week < period.end:
-        histogram = rollups.totals_by_key(
-            "survey.score", week, min(week + timedelta(days=6), period.end)
-        )
-        nps = scores_from_histogram(histogram)["nps"]
+    for index in range((period.days + 6) // 7):
+        nps = scores_from_histogram(histograms.get(index, {}))["nps"]
+        label = (period.start + timedelta(days=7 * index)).strftime("%d.%m")
         weekly.append(
-            (
-                week.strftime("%d.%m"),
-                max(nps, 0) if nps is not None else 0,
-                "—" if nps is None else f"{nps:.0f}",
-            )
+            (label, max(nps, 0) if nps is not None else 0, "—" if nps is None else f"{nps:.0f}")
         )
-        week += timedelta(days=7)
     breakers = deal_breakers(since=period.start)
     return {
         "scores": {

@@ -103,6 +103,18 @@ def totals_by_key(
     return {key: (int(count or 0), int(total or 0)) for key, count, total in rows}
 
 
+def counts_by_day(
+    metric: str, start: datetime, end: datetime, departments: list[int] | None = None
+) -> list[tuple[date, str, int]]:
+    """(day, key, count) rows of the period, for trends drawn per day or week."""
+    rows = db.session.execute(
+        select(DailyMetric.day, DailyMetric.key, func.sum(DailyMetric.count))
+        .where(*_filters(metric, start, end, departments))
+        .group_by(DailyMetric.day, DailyMetric.key)
+    ).all()
+    return [(day, key, int(count or 0)) for day, key, count in rows]
+
+
 def totals_by_department(
     metric: str, start: datetime, end: datetime, departments: list[int] | None = None
 ) -> dict[tuple[int | None, str], int]:

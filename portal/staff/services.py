@@ -231,7 +231,7 @@ class Customer360:
 
 def customer_360(user: User, *, viewer_id: int | None) -> Customer360:
     """Everything about one customer; the view of personal data is written to the audit log."""
-    audit.record("customer.view", object_type="user", object_id=user.id, actor_id=viewer_id)
+    audit.record_view("customer.view", object_type="user", object_id=user.id)
     value = db.session.get(CustomerValue, user.id)
     orders = list(
         db.session.scalars(

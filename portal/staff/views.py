@@ -11,7 +11,6 @@ from flask_login import current_user
 from portal.core.auth import guard_blueprint, require_roles
 from portal.core.csvexport import csv_response
 from portal.core.nav import has_role, register_nav, register_staff_nav
-from portal.core.web import writes_on_get
 from portal.staff import services
 from portal.staff.charts import bar_chart, column_chart
 from portal.staff.forms import TOUCHPOINT_LABELS, TouchpointForm
@@ -151,7 +150,6 @@ def customers() -> ResponseReturnValue:
 
 
 @bp.route("/customers/<int:user_id>", methods=["GET"])
-@writes_on_get
 def customer_detail(user_id: int) -> ResponseReturnValue:
     require_roles(*INSIGHT_ROLES)
     user = services.get_customer_or_404(user_id)
