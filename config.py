@@ -93,6 +93,9 @@ class Config:
     SECURITY_CHANGEABLE = True
     SECURITY_CHANGE_EMAIL = True
     SECURITY_TRACKABLE = True
+    # Roles load with a second indexed query (User.roles is "selectin"): the joined load
+    # Flask-Security does by default makes SQLite scan every role membership per request.
+    SECURITY_JOIN_USER_ROLES = False
     SECURITY_TWO_FACTOR = True
     SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
     SECURITY_TOTP_ISSUER = "Portal"

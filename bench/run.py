@@ -114,7 +114,14 @@ def prepare(env: dict[str, str], seed: str) -> None:
     flask("db", "upgrade")
     flask("portal", "seed-demo")
     if seed != "demo":
-        flask("portal", "seed-scale", f"--{seed}")
+        # seed-scale adds data each time it runs: once per database.
+        marker = DATA / (
+            "seeded-" + re.sub(r"[^A-Za-z0-9]+", "_", env["DATABASE_URL"]) + f"-{seed}"
+        )
+        if not marker.exists():
+            flask("portal", "seed-scale", f"--{seed}")
+            flask("portal", "rebuild-rollups")
+            marker.touch()
 
 
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:

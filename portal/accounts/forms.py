@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.core.forms import IntegerSelectField
+from portal.core.forms import CachedOptionsSelect, IntegerSelectField
 
 _TIMEZONES = sorted(available_timezones())
 
@@ -78,7 +78,12 @@ class ProfileForm(FlaskForm):
         render_kw={"autocomplete": "country", "placeholder": "LV"},
     )
     locale = SelectField(_l("Language"), choices=language_choices, validators=[Optional()])
-    timezone = SelectField(_l("Time zone"), choices=timezone_choices, validators=[DataRequired()])
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=timezone_choices,
+        validators=[DataRequired()],
+        widget=CachedOptionsSelect(),
+    )
     birthday_day = IntegerSelectField(
         _l("Birthday: day"),
         choices=lambda: [(None, "—")] + [(d, str(d)) for d in range(1, 32)],
