@@ -93,7 +93,7 @@ class Config:
     SECURITY_CHANGEABLE = True
     SECURITY_CHANGE_EMAIL = True
     SECURITY_TRACKABLE = True
-    # Roles load with a second indexed query (User.roles is "selectin"): the joined load
+    # The signed-in user's roles load on first use with one indexed query: the joined load
     # Flask-Security does by default makes SQLite scan every role membership per request.
     SECURITY_JOIN_USER_ROLES = False
     SECURITY_TWO_FACTOR = True

@@ -49,9 +49,6 @@ class Role(db.Model, fsqla.FsRoleMixin):  # type: ignore[name-defined,misc]
 class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined,misc]
     __tablename__ = "user"
 
-    # Every request needs the signed-in user's roles: load them in one indexed query.
-    roles = relationship("Role", secondary="roles_users", back_populates="users", lazy="selectin")
-
     # Profile
     name: Mapped[str] = mapped_column(String(120), default="")
     preferred_name: Mapped[str | None] = mapped_column(String(80))
