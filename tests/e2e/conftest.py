@@ -376,12 +376,17 @@ class Pages:
 
     def document_html(self, page: Page) -> str:
         response = self.documents.get(id(page))
-        if response is not None and response.url == page.url:
+        if response is not None and response.url == page.url.split("#", 1)[0]:
             try:
                 return response.text()
             except Exception:  # noqa: S110 - the body may be gone; fall back to the DOM
                 pass
-        return "<!DOCTYPE html>\n" + page.content()
+        content = page.content()
+        return (
+            content
+            if content.lstrip()[:9].lower() == "<!doctype"
+            else "<!DOCTYPE html>\n" + content
+        )
 
     def close(self) -> None:
         for context in self.contexts:
