@@ -8,7 +8,15 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LivePortal, Translator, click_through, login
+from tests.e2e.conftest import (
+    VIEWPORT,
+    LivePortal,
+    Translator,
+    assert_mirrored,
+    click_through,
+    expect_language,
+    login,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -108,3 +116,30 @@ def test_report_a_problem_answered_resolved_and_rated(
     check(anna, "rated")
     reference = reference_url.rstrip("/").rsplit("/", 1)[-1]
     assert portal.query("SELECT rating FROM feedback_item WHERE reference = ?", reference) == [(5,)]
+
+
+def test_orders_in_arabic_are_mirrored(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    """Layla chose Arabic: her orders and an order's page read right to left."""
+    t = Translator("ar")
+    page = open_page(locale="ar")
+    login(page, portal, "layla@example.com", t=t)
+    expect_language(page, "ar", "rtl")
+    click_through(page.get_by_role("navigation").get_by_role("link", name=t("Orders")))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("My orders"))
+    expect_language(page, "ar", "rtl")
+    assert_mirrored(page)
+    check(page, "orders-arabic")
+
+    click_through(page.get_by_role("link", name="SO-104402"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("Order %(number)s", number="SO-104402")
+    )
+    expect(page.get_by_role("heading", name=t("Timeline"))).to_be_visible()
+    assert_mirrored(page)
+    # The breadcrumb back to the list starts at the right edge too.
+    crumb = page.get_by_role("navigation", name=t("Breadcrumb")).get_by_role("link")
+    box = crumb.bounding_box()
+    assert box and box["x"] > VIEWPORT["width"] / 2, box
+    check(page, "order-arabic")
