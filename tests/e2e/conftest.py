@@ -497,7 +497,15 @@ class Translator:
     def __init__(self, locale: str) -> None:
         self.locale = locale
         self._portal = self._load(ROOT / "portal" / "translations", "messages")
+        # As the app configures it (SECURITY_I18N_DIRNAME): the portal's catalog over the
+        # builtin one, which has no Latvian.
         self._security = self._load(_security_dir(), "flask_security")
+        local = self._load(ROOT / "portal" / "translations", "flask_security")
+        if isinstance(local, Translations):
+            if isinstance(self._security, Translations):
+                self._security.merge(local)
+            else:
+                self._security = local
 
     def _load(self, directory: Path, domain: str) -> NullTranslations:
         if self.locale == "en":
@@ -525,6 +533,23 @@ class Translator:
         ):
             for msgid in _source_texts(pot):
                 if not _has_translation(catalog, msgid):
+                    patterns.append(_text_pattern(msgid))
+        return patterns
+
+    def english_sources(self) -> list[re.Pattern[str]]:
+        """Every source text (as a pattern) that reads differently in this language: shown in
+        English, it is either untranslated or translated too early (``gettext`` at import)."""
+        if self.locale == "en":
+            return []
+        patterns = []
+        for pot, catalog in (
+            (ROOT / "portal" / "translations" / "messages.pot", self._portal),
+            (_security_dir() / "flask_security.pot", self._security),
+        ):
+            entries = getattr(catalog, "_catalog", {})
+            for msgid in _source_texts(pot):
+                translated = entries.get(msgid, entries.get((msgid, 0)))
+                if translated is None or translated != msgid:
                     patterns.append(_text_pattern(msgid))
         return patterns
 
@@ -582,7 +607,7 @@ _VISIBLE_TEXTS = """() => {
 
 def english_texts(page: Page, t: Translator) -> list[str]:
     """Texts on the page that are still the English source in ``t``'s language."""
-    patterns = t.untranslated_sources()
+    patterns = t.english_sources()
     return sorted(
         text
         for text in page.evaluate(_VISIBLE_TEXTS)
