@@ -376,12 +376,17 @@ class Pages:
 
     def document_html(self, page: Page) -> str:
         response = self.documents.get(id(page))
-        if response is not None and response.url == page.url:
+        if response is not None and response.url == page.url.split("#", 1)[0]:
             try:
                 return response.text()
             except Exception:  # noqa: S110 - the body may be gone; fall back to the DOM
                 pass
-        return "<!DOCTYPE html>\n" + page.content()
+        content = page.content()
+        return (
+            content
+            if content.lstrip()[:9].lower() == "<!doctype"
+            else "<!DOCTYPE html>\n" + content
+        )
 
     def close(self) -> None:
         for context in self.contexts:
@@ -530,6 +535,23 @@ class Translator:
                     patterns.append(_text_pattern(msgid))
         return patterns
 
+    def english_sources(self) -> list[re.Pattern[str]]:
+        """Every source text (as a pattern) that reads differently in this language: shown in
+        English, it is either untranslated or translated too early (``gettext`` at import)."""
+        if self.locale == "en":
+            return []
+        patterns = []
+        for pot, catalog in (
+            (ROOT / "portal" / "translations" / "messages.pot", self._portal),
+            (_security_dir() / "flask_security.pot", self._security),
+        ):
+            entries = getattr(catalog, "_catalog", {})
+            for msgid in _source_texts(pot):
+                translated = entries.get(msgid, entries.get((msgid, 0)))
+                if translated is None or translated != msgid:
+                    patterns.append(_text_pattern(msgid))
+        return patterns
+
 
 def _security_dir() -> Path:
     from flask_security import babel as fs_babel
@@ -584,7 +606,7 @@ _VISIBLE_TEXTS = """() => {
 
 def english_texts(page: Page, t: Translator) -> list[str]:
     """Texts on the page that are still the English source in ``t``'s language."""
-    patterns = t.untranslated_sources()
+    patterns = t.english_sources()
     return sorted(
         text
         for text in page.evaluate(_VISIBLE_TEXTS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -109,35 +108,13 @@ def test_profile_language_wins_over_the_browser(
     check(page, "notifications-arabic")
 
 
-def _catalog_complete(locale: str) -> bool:
-    """Every message of the portal's catalog has a translation (pybabel's statistics)."""
-    from babel.messages.pofile import read_po
-
-    path = Path(__file__).resolve().parents[2] / "portal" / "translations" / locale / "LC_MESSAGES"
-    for domain in ("messages", "flask_security"):
-        po = path / f"{domain}.po"
-        if not po.exists():
-            continue
-        with po.open("rb") as handle:
-            catalog = read_po(handle)
-        for message in catalog:
-            if not message.id:
-                continue
-            strings = (
-                message.string if isinstance(message.string, (list, tuple)) else [message.string]
-            )
-            if not all(strings) or message.fuzzy:
-                return False
-    return True
-
-
 @pytest.mark.parametrize("locale", ["lv", "ar"])
 def test_no_english_left_on_translated_pages(
     open_page: Callable[..., Page], portal: LivePortal, locale: str
 ) -> None:
-    """Once a language's catalog is filled, none of its pages shows an English source text."""
-    if not _catalog_complete(locale):
-        pytest.skip(f"the {locale} catalog is not complete yet (make check-translations)")
+    """No page a customer uses shows a source text in English: neither an untranslated one nor
+    one translated too early. (Staff pages are in the staff's language; user data is not
+    checked, as only the catalogs' texts are looked for.)"""
     t = Translator(locale)
     page = open_page(locale=locale)
     found: dict[str, list[str]] = {}
@@ -145,7 +122,19 @@ def test_no_english_left_on_translated_pages(
         page.goto(portal.url(path))
         found[path] = english_texts(page, t)
     login(page, portal, "anna@example.com" if locale == "lv" else "layla@example.com", t=t)
-    for path in ("/", "/account", "/account/security", "/account/data", "/notifications"):
+    for path in (
+        "/",
+        "/account",
+        "/account/security",
+        "/account/data",
+        "/notifications",
+        "/orders",
+        "/feedback",
+        "/feedback/new",
+        "/surveys",
+        "/community",
+        "/community/new",
+    ):
         page.goto(portal.url(path))
         found[path] = english_texts(page, t)
     report = "\n".join(f"{path}: {texts}" for path, texts in found.items() if texts)
