@@ -140,3 +140,43 @@ def test_api_keys_checked(world: World, header: str) -> None:
     )
     expected = 200 if value == f"Bearer {world.api_secret}" else 401
     assert response.status_code == expected
+
+
+#: POST routes with an object in the address: the roles among the intruders that may act
+#: (staff may take part in a staff-only topic).
+POST_ALLOWED: dict[str, set[str]] = {
+    "community.reply": {"agent_billing"},
+    "community.vote": {"agent_billing"},
+    "community.flag": {"agent_billing"},
+    "community.subscription": {"agent_billing"},
+    "community.accept": {"agent_billing"},
+    "community.official": {"agent_billing"},  # any staff member may mark the official answer
+    "staff.log_touchpoint": {"agent_billing"},  # every agent works with every customer's 360
+}
+POST_CAPABILITY = {"surveys.answer", "surveys.contact", "jobs.unsubscribe", "surveys.unsubscribe"}
+POST_CAPABILITY |= {"security.confirm_email", "security.reset_password"}
+POST_CAPABILITY |= {"security.two_factor_setup_validate"}
+POST_OBJECT_RULES = [
+    rule
+    for rule in collected_rules("POST")
+    if rule.arguments and not rule.rule.startswith("/api/") and rule.endpoint not in POST_CAPABILITY
+]
+
+
+@pytest.mark.parametrize("role", ["visitor", "customer_b", "agent_billing"])
+@pytest.mark.parametrize("rule", POST_OBJECT_RULES, ids=lambda rule: rule.rule)
+def test_object_actions_by_intruders(world: World, rule: Any, role: str) -> None:
+    """With a valid CSRF token, an intruder's action on another's object is refused."""
+    from tests.security.conftest import row_count, token_in
+
+    client = world.client(role)
+    page = client.get("/account" if role != "visitor" else "/login")
+    token = token_in(page.get_data(as_text=True))
+    before = row_count(world.app)
+    data = {"csrf_token": token, "body": "Intruder text", "reason": "x", "status": "resolved"}
+    response = client.post(world.url(rule), data=data)
+    if role in POST_ALLOWED.get(rule.endpoint, set()):
+        assert response.status_code < 500
+        return
+    assert _refused(response, role), (role, response.status_code, response.headers)
+    assert row_count(world.app) == before
