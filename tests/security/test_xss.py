@@ -47,6 +47,7 @@ def _store(world: World, payload: str) -> None:
     from portal.accounts.models import User
     from portal.community.models import Post, Topic
     from portal.feedback.models import FeedbackAttachment, FeedbackItem
+    from portal.jobs.notifications import notify
 
     with world.app.app_context():
         owner = db.session.get(User, world.users["owner"])
@@ -67,6 +68,13 @@ def _store(world: World, payload: str) -> None:
             post = db.session.get(Post, post_id)
             post.body = payload
             post.author_id = owner.id
+        notify(
+            owner.id,
+            kind="reply",
+            message="%(name)s replied in %(title)s",
+            data={"name": payload, "title": payload},
+            url="/community",
+        )
         db.session.commit()
     # The survey answer goes through the answering form like a customer's would.
     client = world.app.test_client()
@@ -90,6 +98,7 @@ def _pages(world: World) -> list[tuple[str, str]]:
         ("owner", "/community/c/general"),
         ("owner", f"/community/u/{world.users['owner']}"),
         ("owner", "/community/search?q=alert"),
+        ("owner", "/notifications"),
         ("agent_delivery", "/staff/feedback"),
         ("agent_delivery", f"/staff/feedback/{world.feedback_ref}"),
         ("agent_delivery", f"/staff/customers/{world.users['owner']}"),
@@ -98,6 +107,9 @@ def _pages(world: World) -> list[tuple[str, str]]:
         ("moderator", "/staff/moderation"),
         ("manager", f"/staff/surveys/{world.survey_id}/results"),
         ("manager", "/staff/"),
+        ("admin", f"/staff/outbox/{world.message_id}"),
+        ("admin", "/staff/outbox/"),
+        ("admin", "/staff/audit"),
     ]
 
 
@@ -142,3 +154,23 @@ def test_csv_exports_neutralise_formulas(world: World, formula: str, make_user: 
         for row in csv.reader(io.StringIO(response.get_data(as_text=True))):
             for cell in row:
                 assert not cell or cell[0] not in "=+-@\t\r", (url, row)
+
+
+def test_audit_csv_neutralises_formulas_in_addresses(world: World, make_user: Any) -> None:
+    """An e-mail address may start with a formula character (``=cmd@example.com`` is valid)."""
+    from portal.accounts.models import User
+
+    make_user("=1+1@example.com", roles=("agent",))
+    with world.app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "=1+1@example.com"))
+        world.uniquifiers["formula_agent"] = agent.fs_uniquifier
+    assert (
+        world.client("formula_agent").get(f"/staff/customers/{world.users['owner']}").status_code
+        == 200
+    )
+    response = world.client("admin").get("/staff/audit", query_string={"format": "csv"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert any("'=1+1@example.com" in row for row in rows), rows[:5]
+    for row in rows:
+        assert all(not cell or cell[0] not in "=+-@" for cell in row), row
