@@ -180,3 +180,36 @@ def test_object_actions_by_intruders(world: World, rule: Any, role: str) -> None
         return
     assert _refused(response, role), (role, response.status_code, response.headers)
     assert row_count(world.app) == before
+
+
+@pytest.mark.parametrize(
+    ("scope", "path", "allowed"),
+    [
+        ("orders:read", "/api/v1/customers?email=owner@example.com", False),
+        ("customers:read", "/api/v1/orders/SEC-00001", False),
+        ("customers:read", "/api/v1/customers?email=owner@example.com", True),
+    ],
+)
+def test_api_scopes_enforced(world: World, scope: str, path: str, allowed: bool) -> None:
+    from portal.api.keys import create_key
+    from portal.extensions import db
+
+    with world.app.app_context():
+        _key, secret = create_key(f"scoped {scope}", [scope], created_by_id=None)
+        db.session.commit()
+    response = world.app.test_client().get(path, headers={"Authorization": f"Bearer {secret}"})
+    assert (response.status_code == 200) if allowed else (response.status_code == 403)
+
+
+def test_revoked_api_key_refused(world: World) -> None:
+    from tests.security.conftest import token_in
+
+    client = world.client("admin")
+    token = token_in(client.get("/staff/api-keys").get_data(as_text=True))
+    revoked = client.post(f"/staff/api-keys/{world.api_key_id}/revoke", data={"csrf_token": token})
+    assert revoked.status_code == 302
+    response = world.app.test_client().get(
+        f"/api/v1/orders/{world.order_number}",
+        headers={"Authorization": f"Bearer {world.api_secret}"},
+    )
+    assert response.status_code == 401

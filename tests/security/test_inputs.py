@@ -55,6 +55,10 @@ REDIRECTS = [
     "javascript:alert(1)",
     "/%2F%2Fevil.example",
     " //evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "https://localhost@evil.example/",
+    "%2F%2Fevil.example",
 ]
 
 
