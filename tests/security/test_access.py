@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.security.conftest import ROLES, World, collected_rules
+from tests.security.test_inputs import assert_security_headers
 
 STAFF = {"agent_delivery", "agent_billing", "moderator", "manager", "admin"}
 INSIGHT = {"agent_delivery", "agent_billing", "manager", "admin"}
@@ -89,6 +90,7 @@ def _refused(response: Any, role: str) -> bool:
 )
 def test_object_routes_by_role(world: World, rule: Any, role: str) -> None:
     response = world.client(role).get(world.url(rule))
+    assert_security_headers(response)
     if role in OBJECT_ACCESS[rule.endpoint]:
         # Allowed: the page, or a redirect to its canonical address (never to sign in).
         assert response.status_code in (200, 301, 302, 308), (role, response.status_code)
