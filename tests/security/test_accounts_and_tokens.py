@@ -323,6 +323,7 @@ def test_upload_tricks(world: World, data: bytes, name: str, accepted: bool) -> 
     served = client.get(link.group(1))
     assert served.headers["Content-Type"].startswith(content_type)
     assert served.headers.get("X-Content-Type-Options") == "nosniff"
+    assert "sandbox" in served.headers["Content-Security-Policy"]
 
 
 def test_oversized_upload_refused(world: World) -> None:

@@ -21,3 +21,14 @@ def test_a_second_app_does_not_halve_the_login_limit(world: World) -> None:
 
 
 UNKNOWN = "nobody-at-all@example.com"
+
+
+def test_attachments_served_with_the_sandbox_policy(world: World) -> None:
+    """The site-wide policy used to replace the attachment's own one, so a file opened in the
+    browser ran with the site's rights instead of in a sandbox."""
+    for role, prefix in (("owner", "/feedback"), ("agent_delivery", "/staff/feedback")):
+        url = f"{prefix}/{world.feedback_ref}/attachments/{world.attachment_id}"
+        response = world.client(role).get(url)
+        assert response.status_code == 200
+        assert response.headers["Content-Security-Policy"].strip() == "default-src 'none'; sandbox"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
