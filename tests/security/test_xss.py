@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from tests.security.conftest import World, token_in
+from tests.security.test_inputs import SEARCHES
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -174,3 +175,14 @@ def test_audit_csv_neutralises_formulas_in_addresses(world: World, make_user: An
     assert any("'=1+1@example.com" in row for row in rows), rows[:5]
     for row in rows:
         assert all(not cell or cell[0] not in "=+-@" for cell in row), row
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:3] + [PAYLOADS[5]])
+@pytest.mark.parametrize("search", SEARCHES, ids=lambda search: search[1])
+def test_reflected_payloads_in_query_parameters(world: World, search: Any, payload: str) -> None:
+    role, path, names = search
+    client = world.client(role)
+    for name in (*names, "next"):
+        response = client.get(path, query_string={name: payload})
+        if response.status_code == 200:
+            assert_escaped(response.get_data(as_text=True))
