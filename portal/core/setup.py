@@ -72,22 +72,43 @@ def _init_security(app: Flask) -> None:
         complete_registration(user, referrer_code=code, locale=select_locale())
 
     # Login attempts are limited per address and per account; the message reveals nothing.
-    login_view: Any = app.view_functions["security.login"]
     limit = app.config["LOGIN_RATE_LIMIT"]
-    login_view = limiter.limit(limit, methods=["POST"], scope="login-ip")(login_view)
-    login_view = limiter.limit(
+    app.view_functions["security.login"] = _limited(
+        "security.login", limit, app.view_functions["security.login"], _login_limits
+    )
+    for endpoint in ("security.forgot_password", "security.register", "security.send_confirmation"):
+        view: Any = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = _limited(
+                endpoint, app.config["ACCOUNT_FORM_RATE_LIMIT"], view, _account_form_limit
+            )
+
+
+#: Views already wrapped, by (endpoint, limit). The limiter keeps decorated limits by the
+#: view's name for the whole process, so wrapping the same view again for a second app (tests,
+#: a CLI next to a server) would count every request twice and halve the limit.
+_LIMITED_VIEWS: dict[tuple[str, str], Any] = {}
+
+
+def _limited(endpoint: str, limit: str, view: Any, wrap: Any) -> Any:
+    key = (endpoint, limit)
+    if key not in _LIMITED_VIEWS:
+        _LIMITED_VIEWS[key] = wrap(view, limit, endpoint)
+    return _LIMITED_VIEWS[key]
+
+
+def _login_limits(view: Any, limit: str, _endpoint: str) -> Any:
+    view = limiter.limit(limit, methods=["POST"], scope="login-ip")(view)
+    return limiter.limit(
         limit,
         methods=["POST"],
         scope="login-account",
         key_func=lambda: "account:" + (request.form.get("email") or "").strip().lower(),
-    )(login_view)
-    app.view_functions["security.login"] = login_view
-    for endpoint in ("security.forgot_password", "security.register", "security.send_confirmation"):
-        view: Any = app.view_functions.get(endpoint)
-        if view is not None:
-            app.view_functions[endpoint] = limiter.limit(
-                app.config["ACCOUNT_FORM_RATE_LIMIT"], methods=["POST"], scope=endpoint
-            )(view)
+    )(view)
+
+
+def _account_form_limit(view: Any, limit: str, endpoint: str) -> Any:
+    return limiter.limit(limit, methods=["POST"], scope=endpoint)(view)
 
 
 #: Feature packages, in the order their blueprints register. Each exposes ``init_app(app)``

@@ -24,6 +24,11 @@ ALLOWED_TYPES = {
 }
 
 
+#: The policy attachments are served with (a per-view setting, or the site's policy would
+#: replace it): nothing loads, and a file opened in the browser runs in a sandbox.
+ATTACHMENT_CSP = "default-src 'none'; sandbox"
+
+
 class UploadRejected(ValueError):
     """The message says why, for the field's error list."""
 

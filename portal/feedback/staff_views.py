@@ -13,7 +13,8 @@ from portal.accounts.models import Department, User
 from portal.core.auth import guard_blueprint
 from portal.core.db import utcnow
 from portal.core.urls import safe_next
-from portal.extensions import db
+from portal.extensions import db, talisman
+from portal.feedback import attachments as files
 from portal.feedback import queries, services, settings, sla
 from portal.feedback.forms import (
     PRIORITY_LABELS,
@@ -240,6 +241,7 @@ def act(reference: str, action: str) -> ResponseReturnValue:
 
 
 @bp.route("/<reference>/attachments/<int:attachment_id>")
+@talisman(content_security_policy=files.ATTACHMENT_CSP)
 def attachment(reference: str, attachment_id: int) -> ResponseReturnValue:
     found = queries.staff_item_or_404(_user(), reference)
     return send_attachment(queries.attachment_or_404(found, attachment_id))

@@ -24,7 +24,7 @@ from flask_security import auth_required
 from sqlalchemy import select
 
 from portal.core.db import utcnow
-from portal.extensions import db, limiter
+from portal.extensions import db, limiter, talisman
 from portal.feedback import attachments as files
 from portal.feedback import queries, services, sla
 from portal.feedback.forms import (
@@ -211,12 +211,13 @@ def send_attachment(attachment: Any) -> Response:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = files.ATTACHMENT_CSP
     return response
 
 
 @bp.route("/<reference>/attachments/<int:attachment_id>")
 @auth_required()
+@talisman(content_security_policy=files.ATTACHMENT_CSP)
 def attachment(reference: str, attachment_id: int) -> ResponseReturnValue:
     item = queries.own_item_or_404(_user(), reference)
     return send_attachment(queries.attachment_or_404(item, attachment_id))
