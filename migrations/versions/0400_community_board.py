@@ -258,20 +258,29 @@ SQLITE_SEARCH = (
        END""",
 )
 
+# The operator class is named with the schema the extension lives in, so the indexes can be
+# built in a schema that is not on the extension's search path.
 POSTGRESQL_SEARCH = (
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX ix_community_post_body_trgm ON community_post "
-    "USING gin (body_markdown gin_trgm_ops)",
+    "USING gin (body_markdown {schema}.gin_trgm_ops)",
     "CREATE INDEX ix_community_topic_title_trgm ON community_topic "
-    "USING gin (title gin_trgm_ops)",
+    "USING gin (title {schema}.gin_trgm_ops)",
 )
 
 
 def _create_search():
-    dialect = op.get_bind().dialect.name
-    statements = {"sqlite": SQLITE_SEARCH, "postgresql": POSTGRESQL_SEARCH}.get(dialect, ())
-    for statement in statements:
-        op.execute(statement)
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for statement in SQLITE_SEARCH:
+            op.execute(statement)
+    elif bind.dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        schema = bind.exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'pg_trgm'"
+        ).scalar()
+        for statement in POSTGRESQL_SEARCH:
+            op.execute(statement.format(schema=schema))
 
 
 def _drop_search():

@@ -48,7 +48,7 @@ def live_app(tmp_path: Any) -> Iterator[Flask]:
         overrides["SQLALCHEMY_DATABASE_URI"] = url
         overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_pre_ping": True,
-            "connect_args": {"options": f"-csearch_path={schema},public"},
+            "connect_args": {"options": f"-csearch_path={schema}"},
         }
     else:
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'live.db'}"
