@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import generate_csrf
@@ -16,21 +15,10 @@ from portal.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def writes_on_get(view: F) -> F:
-    """Mark a view that writes even when read with GET (e.g. it records an audit entry), so
-    its transaction takes the write lock up front on SQLite."""
-    view.writes_on_get = True  # type: ignore[attr-defined]
-    return view
-
 
 def register_request_hooks(app: Flask) -> None:
     def _declare_write_intent() -> None:
-        view = app.view_functions.get(request.endpoint or "")
-        writes = request.method not in SAFE_METHODS or getattr(view, "writes_on_get", False)
-        write_intent.set(bool(writes))
+        write_intent.set(request.method not in SAFE_METHODS)
 
     # First of all hooks: extensions' own hooks (loading the user) may already query.
     app.before_request_funcs.setdefault(None, []).insert(0, _declare_write_intent)

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.accounts.models import Department, User
@@ -481,6 +480,3 @@ def register() -> None:
         TIMELINE_PROVIDERS.append(timeline_entries)
     if find_by_reference not in SEARCH_PROVIDERS:
         SEARCH_PROVIDERS.append(find_by_reference)
-
-
-LABELS = {"nps": _l("NPS"), "csat": _l("CSAT"), "ces": _l("CES")}

@@ -229,7 +229,7 @@ class Customer360:
     sections: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-def customer_360(user: User, *, viewer_id: int | None) -> Customer360:
+def customer_360(user: User) -> Customer360:
     """Everything about one customer; the view of personal data is written to the audit log."""
     audit.record_view("customer.view", object_type="user", object_id=user.id)
     value = db.session.get(CustomerValue, user.id)

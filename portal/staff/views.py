@@ -157,7 +157,7 @@ def customer_detail(user_id: int) -> ResponseReturnValue:
 
 
 def _render_360(user, form: TouchpointForm, status: int = 200) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
-    view = services.customer_360(user, viewer_id=current_user.id)
+    view = services.customer_360(user)
     months = services.spend_by_month(view.value)
     currency = view.value.currency if view.value else "EUR"
     from flask_babel import format_currency
