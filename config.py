@@ -130,6 +130,9 @@ class Config:
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Public pages rendered for visitors, kept per worker process (0 pages: off).
+    PAGE_CACHE_SIZE = _int("PAGE_CACHE_SIZE", 256)
+    PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 60)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "6 per minute;30 per hour")
     ACCOUNT_FORM_RATE_LIMIT = os.environ.get("ACCOUNT_FORM_RATE_LIMIT", "10 per hour")
 

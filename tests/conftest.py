@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from portal import create_app
+from portal.core import pagecache
 from portal.extensions import db, limiter
 
 DEFAULT_PASSWORD = "correct-horse-battery-7"
@@ -171,6 +172,9 @@ def _isolated_transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     # (e.g. a live server with limits off) must not leak into the next test.
     limiter.enabled = app.config.get("RATELIMIT_ENABLED", True)
     limiter.reset()
+    # Pages kept for visitors describe data that the previous test rolled back.
+    with app.app_context():
+        pagecache.clear()
     try:
         yield
     finally:

@@ -56,6 +56,10 @@ class TopicPage:
     my_votes: set[int] = field(default_factory=set)
 
 
+def page_count(topic: Topic) -> int:
+    return max(1, (topic.last_position - 1) // POSTS_PER_PAGE + 1)
+
+
 def topic_page(topic: Topic, page: int, viewer: Any) -> TopicPage:
     """One query for the page's posts, the question and the accepted/official answers.
 
@@ -87,7 +91,7 @@ def topic_page(topic: Topic, page: int, viewer: Any) -> TopicPage:
         posts = [post for post in posts if post.position != 1]
     view = TopicPage(
         page=page,
-        page_count=max(1, (topic.last_position - 1) // POSTS_PER_PAGE + 1),
+        page_count=page_count(topic),
         question=question,
         accepted=accepted if accepted is not None and accepted.state == "visible" else None,
         official=official if official is not None and official.state == "visible" else None,

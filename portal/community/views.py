@@ -24,6 +24,7 @@ from portal.community.forms import (
     TopicForm,
 )
 from portal.community.models import Category, Post, Topic
+from portal.core import pagecache
 from portal.extensions import db, limiter
 
 bp = Blueprint("community", __name__, url_prefix="/community")
@@ -104,7 +105,10 @@ def index() -> ResponseReturnValue:
     )
     if (cached := _not_modified(etag)) is not None:
         return cached
-    return _public(render_template("community/index.html", categories=categories), etag)
+    body = pagecache.page(
+        etag, lambda: render_template("community/index.html", categories=categories)
+    )
+    return _public(body, etag)
 
 
 @bp.get("/c/<slug>")
@@ -117,12 +121,15 @@ def category(slug: str) -> ResponseReturnValue:
     )
     if (cached := _not_modified(etag)) is not None:
         return cached
-    body = render_template(
-        "community/category.html",
-        category=category,
-        topics=topics,
-        page=page,
-        has_next=has_next,
+    body = pagecache.page(
+        etag,
+        lambda: render_template(
+            "community/category.html",
+            category=category,
+            topics=topics,
+            page=page,
+            has_next=has_next,
+        ),
     )
     return _public(body, etag)
 
@@ -145,30 +152,34 @@ def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
     etag = _etag_for("topic", topic.id, topic.revision, page)
     if (cached := _not_modified(etag)) is not None:
         return cached
-    view = queries.topic_page(topic, page, current_user)
-    if page > view.page_count:
+    if page > queries.page_count(topic):
         abort(404)
-    context: dict[str, Any] = {"topic": topic, "view": view, "action_form": ActionForm()}
-    if current_user.is_authenticated:
-        context["subscription"] = services.subscription(current_user.id, topic.id)
-        context["subscription_form"] = SubscriptionForm(
-            level=context["subscription"].level if context["subscription"] else "none"
-        )
-        context["suspension"] = services.active_suspension(current_user.id)
-        context["reply_form"] = ReplyForm()
-        if context["subscription"] is not None and context["subscription"].mailed_since_visit:
-            services.mark_visited(current_user.id, topic)
-    if policies.is_moderator(current_user):
-        from portal.community.forms import ModerationForm, MoveForm
 
-        move_form = MoveForm(category=topic.category_id)
-        move_form.category.choices = [
-            (c.id, c.name) for c in services.visible_categories(current_user)
-        ]
-        context["moderation_form"] = ModerationForm()
-        context["move_form"] = move_form
-        context["complaints_available"] = services.complaints_available()
-    return _public(render_template("community/topic.html", **context), etag)
+    def render() -> str:
+        view = queries.topic_page(topic, page, current_user)
+        context: dict[str, Any] = {"topic": topic, "view": view, "action_form": ActionForm()}
+        if current_user.is_authenticated:
+            context["subscription"] = services.subscription(current_user.id, topic.id)
+            context["subscription_form"] = SubscriptionForm(
+                level=context["subscription"].level if context["subscription"] else "none"
+            )
+            context["suspension"] = services.active_suspension(current_user.id)
+            context["reply_form"] = ReplyForm()
+            if context["subscription"] is not None and context["subscription"].mailed_since_visit:
+                services.mark_visited(current_user.id, topic)
+        if policies.is_moderator(current_user):
+            from portal.community.forms import ModerationForm, MoveForm
+
+            move_form = MoveForm(category=topic.category_id)
+            move_form.category.choices = [
+                (c.id, c.name) for c in services.visible_categories(current_user)
+            ]
+            context["moderation_form"] = ModerationForm()
+            context["move_form"] = move_form
+            context["complaints_available"] = services.complaints_available()
+        return render_template("community/topic.html", **context)
+
+    return _public(pagecache.page(etag, render), etag)
 
 
 @bp.get("/u/<int:user_id>")

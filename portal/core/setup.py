@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_security import SQLAlchemyUserDatastore, user_registered
 
+from portal.core import pagecache
 from portal.core.db import configure_sqlite
 from portal.core.i18n import select_locale, select_timezone
 from portal.extensions import babel, csrf, db, limiter, mail, migrate, security, talisman
@@ -36,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     limiter.init_app(app)
+    pagecache.init_app(app)
 
     talisman.init_app(
         app,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, request
-from flask_wtf.csrf import generate_csrf
 
-from portal.core import audit
+from portal.core import audit, pagecache
 from portal.core.db import write_intent
 from portal.core.i18n import current_locale_code, html_lang, text_direction
 from portal.core.nav import home_blocks, nav_items, staff_nav_items
@@ -46,7 +45,7 @@ def register_request_hooks(app: Flask) -> None:
             "languages": current_app.config["LANGUAGES"],
             "text_direction": text_direction,
             "html_lang": html_lang,
-            "csrf_token": generate_csrf,
+            "csrf_token": pagecache.template_csrf_token,
             "nav_items": nav_items,
             "home_blocks": home_blocks,
             "staff_nav_items": staff_nav_items,

@@ -1,0 +1,97 @@
+"""Public pages kept for visitors: shared HTML, the visitor's own CSRF token, never stale."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from portal.community import services
+from portal.community.models import Post, Topic
+from portal.core.db import utcnow
+from portal.extensions import db
+from tests.community.conftest import seed_topic, user_by_email
+from tests.conftest import login
+from tests.staff.conftest import count_queries
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _add_reply(app, topic_id: int, email: str, text: str) -> None:
+    with app.app_context():
+        topic = db.session.get(Topic, topic_id)
+        services._new_post(user_by_email(email), topic, text, utcnow())
+        db.session.flush()
+        post = db.session.scalar(
+            select(Post).where(Post.topic_id == topic_id).order_by(Post.position.desc()).limit(1)
+        )
+        services.set_post_state(post, "visible")
+        db.session.commit()
+
+
+def test_visitor_pages_are_rendered_once_and_served_from_memory(app, make_user, board):
+    make_user("kept@example.com")
+    with app.app_context():
+        topic_id = seed_topic("kept@example.com", board["general"], title="Kept page")
+    url = f"/community/t/{topic_id}-kept-page"
+    first_reader, second_reader = app.test_client(), app.test_client()
+    with count_queries(app) as cold:
+        first = first_reader.get(url)
+    with count_queries(app) as warm:
+        second = second_reader.get(url)
+    assert first.status_code == second.status_code == 200
+    # The kept page needs only the topic's own row (for its revision), not the posts.
+    warm_selects = [s for s in warm.statements if s.startswith("SELECT")]
+    cold_selects = [s for s in cold.statements if s.startswith("SELECT")]
+    assert len(warm_selects) == 1 < len(cold_selects), warm_selects
+    first_html, second_html = first.get_data(as_text=True), second.get_data(as_text=True)
+    assert "Kept page" in second_html
+    # Each visitor's form carries its own session's token, never another reader's.
+    first_tokens, second_tokens = TOKEN.findall(first_html), TOKEN.findall(second_html)
+    assert first_tokens and second_tokens and first_tokens != second_tokens
+    assert "placeholder" not in second_html
+    # The token works for that visitor: the language form accepts it.
+    changed = second_reader.post(
+        "/language", data={"csrf_token": second_tokens[0], "locale": "lv", "next": url}
+    )
+    assert changed.status_code == 302
+
+
+def test_a_change_to_the_topic_is_seen_at_once(app, make_user, board):
+    make_user("fresh@example.com")
+    with app.app_context():
+        topic_id = seed_topic("fresh@example.com", board["general"], title="Fresh page")
+    url = f"/community/t/{topic_id}-fresh-page"
+    assert "A brand new answer" not in app.test_client().get(url).get_data(as_text=True)
+    _add_reply(app, topic_id, "fresh@example.com", "A brand new answer")
+    assert "A brand new answer" in app.test_client().get(url).get_data(as_text=True)
+
+
+def test_signed_in_readers_and_languages_get_their_own_page(app, make_user, board):
+    make_user("member@example.com", name="Mara Member")
+    with app.app_context():
+        topic_id = seed_topic("member@example.com", board["general"], title="Own page")
+    url = f"/community/t/{topic_id}-own-page"
+    visitor_html = app.test_client().get(url).get_data(as_text=True)
+    member = app.test_client()
+    login(member, "member@example.com")
+    member_html = member.get(url).get_data(as_text=True)
+    assert "Mara Member" in member_html and "Sign out" in member_html
+    assert "Sign out" not in visitor_html
+    latvian = app.test_client()
+    latvian.get(url, headers={"Accept-Language": "lv"})
+    assert latvian.get(url, headers={"Accept-Language": "lv"}).get_data(as_text=True) != (
+        visitor_html
+    )
+
+
+def test_a_pending_message_is_not_kept_for_others(app, make_user, board):
+    make_user("flash@example.com")
+    with app.app_context():
+        topic_id = seed_topic("flash@example.com", board["general"], title="Flash page")
+    url = f"/community/t/{topic_id}-flash-page"
+    reader = app.test_client()
+    with reader.session_transaction() as session:
+        session["_flashes"] = [("info", "Only for this reader")]
+    assert "Only for this reader" in reader.get(url).get_data(as_text=True)
+    assert "Only for this reader" not in app.test_client().get(url).get_data(as_text=True)
