@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
-from flask_babel import get_locale
+from typing import Any
+
+from flask import Flask, current_app, request, session
+from flask.globals import _cv_app
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 # Browser language tags that map onto our catalogs.
@@ -73,3 +76,35 @@ def html_lang() -> str:
 def current_locale_code() -> str:
     locale = get_locale()
     return str(locale) if locale else "en"
+
+
+def _request_translations() -> Any:
+    """The current catalog, looked up once per request and language instead of per string.
+
+    Flask-Babel resolves the locale and its catalog again for every string a template
+    translates; a page translates hundreds. The catalog is kept beside Flask-Babel's own
+    locale for the request and looked up again whenever that locale object changes
+    (``force_locale``, ``refresh``).
+    """
+    app_context = _cv_app.get(None)
+    namespace = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+    if namespace is not None:
+        kept = getattr(namespace, "portal_translations", None)
+        locale = getattr(namespace, "babel_locale", None)
+        if kept is not None and locale is not None and kept[0] is locale:
+            return kept[1]
+    translations = get_translations()
+    if namespace is not None:
+        namespace.portal_translations = (getattr(namespace, "babel_locale", None), translations)
+    return translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' ``_``/``gettext``/``ngettext`` on the per-request catalog above."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )

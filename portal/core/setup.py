@@ -10,7 +10,7 @@ from flask_security import SQLAlchemyUserDatastore, user_registered
 
 from portal.core import pagecache
 from portal.core.db import configure_sqlite
-from portal.core.i18n import select_locale, select_timezone
+from portal.core.i18n import install_template_gettext, select_locale, select_timezone
 from portal.extensions import babel, csrf, db, limiter, mail, migrate, security, talisman
 
 CONTENT_SECURITY_POLICY = {
@@ -35,6 +35,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
 
     limiter.init_app(app)
     pagecache.init_app(app)
