@@ -11,6 +11,7 @@ import email.policy
 import os
 import re
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import text
 
 from portal import create_app
@@ -28,6 +31,12 @@ from portal.core import pagecache
 from portal.extensions import db, limiter
 
 DEFAULT_PASSWORD = "correct-horse-battery-7"
+
+# Property tests and the API fuzzing keep nothing in the work tree: no example database (each
+# run starts afresh, reproducible from the seed it prints), caches in the temporary directory.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"portal-hypothesis-{os.getuid()}"))
+hypothesis_settings.register_profile("portal", database=None, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("portal")
 
 
 # --- SMTP ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask_security.models import sqla as fsqla
 from sqlalchemy import Column, ForeignKey, Integer, SmallInteger, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.db import UTCDateTime, utcnow
+from portal.core.db import Money, UTCDateTime, utcnow
 from portal.extensions import db
 
 fsqla.FsModels.set_db_info(base_model=db.Model)  # type: ignore[arg-type]
@@ -131,10 +131,10 @@ class CustomerValue(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    spend_12m_minor: Mapped[int] = mapped_column(default=0, index=True)
+    spend_12m_minor: Mapped[int] = mapped_column(Money, default=0, index=True)
     spend_by_month: Mapped[dict] = mapped_column(db.JSON, default=dict)  # {"2026-03": minor units}
     order_count: Mapped[int] = mapped_column(default=0)
-    average_order_minor: Mapped[int] = mapped_column(default=0)
+    average_order_minor: Mapped[int] = mapped_column(Money, default=0)
     first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_golden: Mapped[bool] = mapped_column(default=False, index=True)

@@ -7,13 +7,22 @@ from datetime import UTC
 from marshmallow import Schema, fields, validate
 
 from portal.orders.models import ORDER_STATUSES
+from portal.orders.services import MAX_AMOUNT_MINOR
 
-_MINOR = validate.Range(min=0)
+_MINOR = validate.Range(min=0, max=MAX_AMOUNT_MINOR)
+
+
+#: PostgreSQL cannot store a NUL character, and nothing a shop sends on purpose contains one.
+_TEXT = validate.Regexp(r"^[^\x00]*$", error="Text cannot contain NUL characters.")
+
+
+def _text(maximum: int, minimum: int = 0) -> list[validate.Validator]:
+    return [validate.Length(min=minimum, max=maximum), _TEXT]
 
 
 class ItemSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    sku = fields.String(required=True, validate=_text(60, 1))
+    name = fields.String(required=True, validate=_text(200, 1))
     quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
     unit_price_minor = fields.Integer(
         required=True, validate=_MINOR, metadata={"description": "Price in minor units."}
@@ -22,7 +31,7 @@ class ItemSchema(Schema):
 
 class CustomerRefSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=255))
-    name = fields.String(load_default="", validate=validate.Length(max=120))
+    name = fields.String(load_default="", validate=_text(120))
     locale = fields.String(
         load_default=None,
         allow_none=True,
@@ -47,18 +56,16 @@ class OrderInSchema(Schema):
     shipping_minor = fields.Integer(load_default=0, validate=_MINOR)
     tax_minor = fields.Integer(load_default=0, validate=_MINOR)
     total_minor = fields.Integer(load_default=None, validate=_MINOR)
-    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
-    tracking_number = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=80)
-    )
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    carrier = fields.String(load_default=None, allow_none=True, validate=_text(60))
+    tracking_number = fields.String(load_default=None, allow_none=True, validate=_text(80))
+    note = fields.String(load_default=None, allow_none=True, validate=_text(2000))
     items = fields.List(fields.Nested(ItemSchema), load_default=list)
 
 
 class EventInSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
     occurred_at = fields.AwareDateTime(default_timezone=UTC, load_default=None)
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    note = fields.String(load_default=None, allow_none=True, validate=_text(2000))
 
 
 class EventSchema(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import http
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
@@ -12,10 +13,11 @@ from flask_smorest import Api, Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from portal.accounts.models import User
 from portal.api import keys
-from portal.api.errors import handle_http_exception, handle_unexpected
+from portal.api.errors import PROBLEM_JSON, handle_http_exception, handle_unexpected
 from portal.api.schemas import (
     CustomerQuerySchema,
     CustomerSchema,
@@ -36,8 +38,24 @@ class PortalApi(Api):
     """flask-smorest without its app-wide error handler: the portal's own pages keep theirs,
     and the API blueprint answers with problem+json (see :mod:`portal.api.errors`)."""
 
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self) -> None:
         return None
+
+    def _register_responses(self) -> None:
+        """The default error responses documented as what the API sends: problem+json."""
+        from flask_smorest.utils import prepare_response
+
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "A problem (RFC 9457).", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
 
 
 blp = Blueprint(
@@ -49,6 +67,25 @@ blp = Blueprint(
 blp.register_error_handler(HTTPException, handle_http_exception)
 blp.register_error_handler(Exception, handle_unexpected)
 csrf.exempt(blp)
+
+
+class OrderNumberConverter(BaseConverter):
+    """An order number as the shop sends it: 1 to 40 characters, no slash, no NUL, no space
+    at either end (what :func:`services.validate_order_data` accepts). Others are 404s."""
+
+    _CHAR = r"[^/\x00\s]"
+    _INNER = r"[^/\x00]"
+    regex = f"{_CHAR}(?:{_INNER}{{0,{services.NUMBER_LENGTH - 2}}}{_CHAR})?"
+
+
+def _order_number_schema(_converter: BaseConverter) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": services.NUMBER_LENGTH,
+        "pattern": f"^{OrderNumberConverter.regex}$",
+    }
+
 
 #: The docs page (Swagger UI served from /static, no other host).
 docs_bp = FlaskBlueprint("api_docs", __name__)
@@ -120,7 +157,7 @@ def _refuse(error: services.OrderError) -> NoReturn:
     raise AssertionError("abort() returned")
 
 
-@blp.route("/orders/<string:number>", methods=["GET"])
+@blp.route("/orders/<order_number:number>", methods=["GET"])
 @blp.response(200, OrderSchema)
 @_document_errors(401, 403, 404)
 @require_scope("orders:read")
@@ -129,7 +166,7 @@ def get_order(number: str) -> Order:
     return _order_or_404(number)
 
 
-@blp.route("/orders/<string:number>", methods=["PUT"])
+@blp.route("/orders/<order_number:number>", methods=["PUT"])
 @blp.arguments(OrderInSchema)
 @blp.response(200, OrderSchema, description="The order existed and is now up to date.")
 @blp.alt_response(201, schema=OrderSchema, description="The order was created.")
@@ -159,7 +196,7 @@ def put_order(payload: dict[str, Any], number: str) -> tuple[Order, int]:
     return _order_or_404(result.order.number), 201 if result.created else 200
 
 
-@blp.route("/orders/<string:number>/events", methods=["POST"])
+@blp.route("/orders/<order_number:number>/events", methods=["POST"])
 @blp.arguments(EventInSchema)
 @blp.response(200, OrderSchema)
 @_document_errors(401, 403, 404, 409, 422)
@@ -216,7 +253,9 @@ def init_api(app: Any) -> None:
             },
         },
     )
+    app.url_map.converters["order_number"] = OrderNumberConverter
     api = PortalApi(app)
+    api.register_converter(OrderNumberConverter, _order_number_schema)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "An API key."}
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -134,3 +136,83 @@ def rebuild_rollups(since: str | None) -> None:
     written = rebuild_all(first)
     db.session.commit()
     click.echo(f"{written} rollup rows written.")
+
+
+def _backup_locations() -> Any:
+    """Where the database file and the attachments are; refuses anything but SQLite."""
+    from pathlib import Path
+
+    from portal.core.backup import Locations
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            f"The database is {url.get_backend_name()}, not SQLite: back it up with "
+            "pg_dump (e.g. `pg_dump -Fc -f portal.dump DBNAME`) and restore it with pg_restore "
+            "(`pg_restore --clean -d DBNAME portal.dump`). Copy the instance's attachments "
+            "directory beside it."
+        )
+    if not url.database or url.database == ":memory:":
+        raise click.ClickException("An in-memory database cannot be backed up.")
+    return Locations(
+        database=Path(url.database),
+        attachments=Path(current_app.config["INSTANCE_DIR"]) / "attachments",
+    )
+
+
+@portal_cli.command("backup")
+@click.option(
+    "--to",
+    "root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory to put the backup in (default: INSTANCE_DIR/backups).",
+)
+@with_appcontext
+def backup(root: str | None) -> None:
+    """Copy the SQLite database (safely, while the portal runs) and the attachments."""
+    from pathlib import Path
+
+    from portal.core.backup import BackupError, make_backup
+
+    where = _backup_locations()
+    destination = Path(root) if root else Path(current_app.config["INSTANCE_DIR"]) / "backups"
+    try:
+        target = make_backup(where, destination)
+    except BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Backup written to {target}")
+
+
+@portal_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that holds data without asking.")
+@with_appcontext
+def restore(source: str, force: bool) -> None:
+    """Bring back a backup made by `flask portal backup` (stop the portal first)."""
+    from pathlib import Path
+
+    from portal.core.backup import BackupError, holds_data, read_manifest, restore_backup
+
+    where = _backup_locations()
+    try:
+        manifest = read_manifest(Path(source))
+    except BackupError as error:
+        raise click.ClickException(str(error))
+    # The app's own connections must not hold the file while it is replaced.
+    db.session.remove()
+    db.engine.dispose()
+    if holds_data(where.database) and not force:
+        click.confirm(
+            f"{where.database} holds data; replace it and the attachments with the backup "
+            f"of {manifest['created_at']}?",
+            abort=True,
+        )
+    try:
+        restore_backup(Path(source), where)
+    except BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(
+        f"Restored the backup of {manifest['created_at']}: "
+        f"{len(manifest['attachments'])} attachments, schema {manifest['database']['schema_revision']}."
+    )

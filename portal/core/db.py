@@ -6,7 +6,7 @@ import contextvars
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -19,6 +19,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: Amounts in minor units: 64-bit, so a customer's sums never overflow the column. SQLite's
+#: INTEGER already is 64-bit (and autogenerate there compares against INTEGER).
+Money = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):

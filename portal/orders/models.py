@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
-from portal.core.db import TimestampMixin, UTCDateTime, utcnow
+from portal.core.db import Money, TimestampMixin, UTCDateTime, utcnow
 from portal.extensions import db
 
 ORDER_STATUSES = (
@@ -36,10 +36,10 @@ class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(12), default="placed", index=True)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    subtotal_minor: Mapped[int] = mapped_column(default=0)
-    shipping_minor: Mapped[int] = mapped_column(default=0)
-    tax_minor: Mapped[int] = mapped_column(default=0)
-    total_minor: Mapped[int] = mapped_column(default=0)
+    subtotal_minor: Mapped[int] = mapped_column(Money, default=0)
+    shipping_minor: Mapped[int] = mapped_column(Money, default=0)
+    tax_minor: Mapped[int] = mapped_column(Money, default=0)
+    total_minor: Mapped[int] = mapped_column(Money, default=0)
     carrier: Mapped[str | None] = mapped_column(String(60))
     tracking_number: Mapped[str | None] = mapped_column(String(80))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -66,7 +66,7 @@ class OrderItem(db.Model):  # type: ignore[name-defined,misc]
     sku: Mapped[str] = mapped_column(String(60))
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(default=1)
-    unit_price_minor: Mapped[int] = mapped_column(default=0)
+    unit_price_minor: Mapped[int] = mapped_column(Money, default=0)
 
     order: Mapped[Order] = relationship(back_populates="items")
 

@@ -271,10 +271,36 @@ def _totals(data: OrderData) -> tuple[int, int]:
     return subtotal, total
 
 
+#: Order.number's column length.
+NUMBER_LENGTH = 40
+#: The largest amount an order may carry, in minor units (10 billion in a two-decimal
+#: currency): a customer's sums over millions of such orders still fit a 64-bit column.
+MAX_AMOUNT_MINOR = 10**12
+
+
 def validate_order_data(data: OrderData) -> None:
     """Rules the shop's data must meet beyond its shape; raises :class:`OrderError`."""
     if not data.number.strip():
         raise OrderError(_l("An order number is required."), field="number")
+    if len(data.number.strip()) > NUMBER_LENGTH:
+        raise OrderError(
+            _l("An order number has at most %(count)d characters.", count=NUMBER_LENGTH),
+            field="number",
+        )
+    texts = {
+        "number": data.number,
+        "email": data.email,
+        "customer_name": data.customer_name,
+        "carrier": data.carrier,
+        "tracking_number": data.tracking_number,
+        "note": data.note,
+    }
+    for index, item in enumerate(data.items):
+        texts[f"items.{index}"] = item.sku + item.name
+    for name, value in texts.items():
+        if value and "\x00" in value:
+            # PostgreSQL cannot store it; nothing a shop sends on purpose contains it.
+            raise OrderError(_l("Text cannot contain NUL characters."), field=name)
     if data.status not in ORDER_STATUSES:
         raise OrderError(
             _l("“%(status)s” is not an order status.", status=data.status), field="status"
@@ -289,6 +315,16 @@ def validate_order_data(data: OrderData) -> None:
     subtotal, total = _totals(data)
     if min(subtotal, total, data.shipping_minor, data.tax_minor) < 0:
         raise OrderError(_l("Amounts cannot be negative."), field="total_minor")
+    amounts = {
+        "subtotal_minor": subtotal,
+        "shipping_minor": data.shipping_minor,
+        "tax_minor": data.tax_minor,
+        "total_minor": total,
+    }
+    amounts.update({f"items.{i}": item.unit_price_minor for i, item in enumerate(data.items)})
+    for name, amount in amounts.items():
+        if amount > MAX_AMOUNT_MINOR:
+            raise OrderError(_l("This amount is too large."), field=name)
 
 
 def upsert_order(data: OrderData) -> UpsertResult:
