@@ -57,11 +57,16 @@ apt-packages:
 
 # The browser journeys run their own portal on a temporary SQLite database, so the second
 # pass on another database leaves them out.
+# Two pytest-xdist workers (one per core); the browser journeys share one worker, and on
+# PostgreSQL each worker gets a database of its own.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
+
 pytest: install translations test-tools
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the whole suite again on $$TEST_DATABASE_URL (browser journeys excluded) =="; \
-		PORTAL_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider -m "not e2e"; \
+		PORTAL_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(PYTEST) -m "not e2e"; \
 	fi
 
 # Every catalog complete: no missing or fuzzy translation, the right number of plural forms.

@@ -39,6 +39,28 @@ hypothesis_settings.register_profile("portal", database=None, deadline=None, pri
 hypothesis_settings.load_profile("portal")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (``<name>_gw0``...):
+    the suite drops and rebuilds the schema, which workers must not do to each other."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not worker or not url or not url.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["PORTAL_TEST_DATABASE_URL"] = base.set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
 # --- SMTP ---------------------------------------------------------------------------------
 
 

@@ -82,6 +82,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            # One portal and one browser serve every journey: keep them on one xdist worker.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _free_port() -> int:
