@@ -1,5 +1,13 @@
 """Survey throughput on a fresh SQLite file: count an audience, send to it, store answers,
-compute the results. Run: `PYTHONPATH=. .venv/bin/python bench/surveys.py [customers]`."""
+compute the results; then answers through e-mail links from several processes at once on one
+SQLite file, checked against the database afterwards (none lost, none duplicated).
+
+    PYTHONPATH=. .venv/bin/python bench/surveys.py [customers] [--processes 4] [--answers 8000]
+        [--via service|http|both] [--skip-single]
+
+"http" posts each answer through the link's page (`POST /s/<token>`, the whole Flask stack:
+session, CSRF, view); "service" calls what the view calls (find the invitation by its token,
+check it is open, store the response, commit)."""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -79,5 +88,227 @@ def main(customers: int) -> None:
     )
 
 
+# --- answers through links from several processes ------------------------------------------
+
+
+def _answer_worker(
+    database: str, tokens: list[str], question_id: int, start: Any, results: Any, via: str
+) -> None:
+    """One process: answer every link in ``tokens`` (through the view or the service)."""
+    import re
+
+    from portal import create_app
+    from portal.extensions import db
+
+    app = create_app("production", _overrides(database))
+    outcome = {"answered": 0, "already": 0, "other": 0}
+    if via == "http":
+        client = app.test_client()
+        page = client.get(f"/s/{tokens[0]}", base_url="https://localhost").get_data(as_text=True)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert match, "no CSRF token on the survey page"
+        data = {"csrf_token": match.group(1), f"q{question_id}": "9", "submit": "Send"}
+        start.wait()
+        began = time.perf_counter()
+        for token in tokens:
+            # Posted from the link's own page, as a browser would (HTTPS checks the referrer).
+            referrer = {"Referer": f"https://localhost/s/{token}"}
+            status = client.post(
+                f"/s/{token}", data=data, headers=referrer, base_url="https://localhost"
+            ).status_code
+            key = {302: "answered", 410: "already"}.get(status, "other")
+            outcome[key] += 1
+    else:
+        from portal.core.db import write_intent
+        from portal.surveys import answering
+
+        start.wait()
+        began = time.perf_counter()
+        with app.app_context():
+            for token in tokens:
+                write_intent.set(False)  # as the link's view does: reads first
+                invitation = answering.find_invitation(token)
+                if invitation is None or answering.invitation_state(invitation) != "open":
+                    db.session.rollback()
+                    outcome["already"] += 1
+                    continue
+                try:
+                    answering.submit_response(invitation, {question_id: 9}, locale="en")
+                    db.session.commit()
+                    outcome["answered"] += 1
+                except answering.AlreadyAnswered:
+                    db.session.rollback()
+                    outcome["already"] += 1
+    results.put((time.perf_counter() - began, outcome))
+
+
+def _overrides(database: str) -> dict[str, Any]:
+    return {
+        "SQLALCHEMY_DATABASE_URI": database,
+        "SECRET_KEY": "bench-only-secret-key-0123456789",
+        "SECURITY_PASSWORD_SALT": "bench-only-salt",
+        "SECURITY_TOTP_SECRETS": {"1": "bench-only-totp-secret"},
+        "MAIL_BACKEND": "null",
+        "RATELIMIT_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "FORCE_HTTPS": False,
+    }
+
+
+def concurrent(processes: int, answers: int, via: str, overlap: float) -> dict[str, Any]:
+    """``answers`` links answered from ``processes`` processes on one SQLite file; a share
+    ``overlap`` of the links is also posted by a second process, to race double submits.
+    Returns throughput and the counts read back from the database."""
+    import multiprocessing
+
+    from flask_migrate import upgrade
+    from sqlalchemy import func
+
+    from portal import create_app
+    from portal.extensions import db
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from survey_tokens import make_pool
+
+    directory = Path(tempfile.mkdtemp())
+    database = f"sqlite:///{directory / 'answers.db'}"
+    app = create_app("production", _overrides(database))
+    with app.app_context():
+        upgrade()
+        from portal.accounts.models import User
+        from portal.accounts.services import ensure_reference_data, get_role
+
+        ensure_reference_data()
+        role = get_role("customer")
+        for n in range(100):
+            user = User(
+                email=f"c{n}@example.com",
+                password="-",  # noqa: S106 - never used to sign in
+                fs_uniquifier=f"bench-{n}",
+                active=True,
+            )
+            user.roles.append(role)
+            db.session.add(user)
+        db.session.commit()
+        survey_id, question_id, tokens = make_pool(answers + processes)
+        db.session.remove()
+        db.engine.dispose()
+    # The first link of each process opens its session (GET) and is answered too.
+    shares = [tokens[n::processes] for n in range(processes)]
+    raced = int(len(tokens) * overlap / processes)
+    for n in range(processes):
+        # Also post some of the next process's links, at the same point in its run.
+        neighbour = shares[(n + 1) % processes]
+        mixed = list(shares[n])
+        for k, token in enumerate(neighbour[1 : raced + 1]):
+            mixed.insert(min(len(mixed), 2 * k + 2), token)
+        shares[n] = mixed
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(processes + 1)
+    results = context.Queue()
+    workers = [
+        context.Process(
+            target=_answer_worker, args=(database, share, question_id, start, results, via)
+        )
+        for share in shares
+    ]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    outcomes = [results.get(timeout=600) for _ in workers]
+    wall = time.perf_counter() - began
+    for worker in workers:
+        worker.join()
+    from portal.surveys.models import Answer, Invitation, Response
+
+    with app.app_context():
+        responses = db.session.scalar(
+            select(func.count()).select_from(Response).where(Response.survey_id == survey_id)
+        )
+        answered = db.session.scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(Invitation.survey_id == survey_id, Invitation.responded_at.is_not(None))
+        )
+        answer_rows = db.session.scalar(
+            select(func.count())
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.survey_id == survey_id)
+        )
+        duplicated = db.session.scalar(
+            select(func.count()).select_from(
+                select(Response.invitation_id)
+                .where(Response.survey_id == survey_id)
+                .group_by(Response.invitation_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        )
+    posted = sum(sum(o.values()) for _, o in outcomes)
+    ok = sum(o["answered"] for _, o in outcomes)
+    return {
+        "via": via,
+        "processes": processes,
+        "links": len(tokens),
+        "posted": posted,
+        "answered_ok": ok,
+        "already": sum(o["already"] for _, o in outcomes),
+        "other": sum(o["other"] for _, o in outcomes),
+        "wall": wall,
+        "rate": ok / wall,
+        "responses": responses,
+        "answered": answered,
+        "answer_rows": answer_rows,
+        "duplicated": duplicated,
+        "lost": len(tokens) - answered,
+    }
+
+
+def report_concurrent(result: dict[str, Any]) -> str:
+    verdict = (
+        "none lost, none duplicated"
+        if result["lost"] == 0
+        and result["duplicated"] == 0
+        and result["responses"] == result["links"] == result["answer_rows"] == result["answered_ok"]
+        else "MISMATCH"
+    )
+    return (
+        f"| {result['via']} | {result['processes']} | {result['links']} | {result['posted']} | "
+        f"{result['already']} | {result['wall']:.2f} s | {result['rate']:.0f} | "
+        f"{result['responses']} | {result['answer_rows']} | {result['duplicated']} | "
+        f"{result['lost']} | {verdict} |"
+    )
+
+
+def run() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("customers", nargs="?", type=int, default=1000)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--answers", type=int, default=8000)
+    parser.add_argument("--overlap", type=float, default=0.05)
+    parser.add_argument("--via", choices=["service", "http", "both"], default="both")
+    parser.add_argument("--skip-single", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_single:
+        main(args.customers)
+        print()
+    print(
+        f"Answers through links on SQLite from {args.processes} processes "
+        f"({args.overlap:.0%} of the links posted twice, by two processes):"
+    )
+    print()
+    print(
+        "| path | processes | links | posts | refused as answered | time | answers/s "
+        "| responses | answer rows | duplicated | lost | check |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for via in ("service", "http") if args.via == "both" else (args.via,):
+        print(report_concurrent(concurrent(args.processes, args.answers, via, args.overlap)))
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    run()
