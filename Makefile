@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi.py
 LOCALES := en lv pl ru zh_Hans ar
 
-.PHONY: bench totp run test install migrate seed translations extract-messages lint typecheck pytest clean test-tools check-translations apt-packages
+.PHONY: static bench totp run test install migrate seed translations extract-messages lint typecheck pytest clean test-tools check-translations apt-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ $(VENV)/.installed: requirements.lock | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Static files served compressed: a .br and a .gz beside each file (WhiteNoise serves them).
+STATIC_SOURCES := $(shell find portal/static -type f ! -name '*.gz' ! -name '*.br' ! -name '.compressed')
+portal/static/.compressed: $(STATIC_SOURCES) | $(VENV)/.installed
+	$(BIN)/python -m whitenoise.compress -q portal/static
+	touch $@
+
+static: portal/static/.compressed
+
 translations: install
 	$(BIN)/pybabel -q compile -d portal/translations --use-fuzzy
 	$(BIN)/pybabel -q compile -D flask_security -d portal/translations --use-fuzzy
@@ -29,7 +37,7 @@ migrate: install
 seed: migrate
 	$(BIN)/flask portal seed-demo
 
-run: seed translations
+run: seed translations static
 	@$(BIN)/flask portal banner --host $(HOST) --port $(PORT)
 	@$(BIN)/flask portal serve --host $(HOST) --port $(PORT)
 
@@ -57,7 +65,7 @@ apt-packages:
 
 # The browser journeys run their own portal on a temporary SQLite database, so the second
 # pass on another database leaves them out.
-pytest: install translations test-tools
+pytest: install translations static test-tools
 	$(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the whole suite again on $$TEST_DATABASE_URL (browser journeys excluded) =="; \
@@ -80,6 +88,6 @@ clean:
 totp: install
 	@$(BIN)/flask portal demo-totp admin@example.com
 
-bench: install translations
+bench: install translations static test-tools
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
