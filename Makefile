@@ -88,6 +88,17 @@ clean:
 totp: install
 	@$(BIN)/flask portal demo-totp admin@example.com
 
+# Every page under wrk on SQLite, then on PostgreSQL when it answers; survey answers from
+# four processes; Lighthouse. All into bench/results.md. BENCH_SEED=small (or full) for scale data.
+BENCH_SEED ?= demo
+BENCH_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench
 bench: install translations static test-tools
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --seed $(BENCH_SEED) $(BENCH_ARGS)
+	@if pg_isready -h 127.0.0.1 -q 2>/dev/null; then \
+		psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='portal_bench'" | grep -q 1 \
+			|| createdb -h 127.0.0.1 -U postgres portal_bench; \
+		$(BIN)/python bench/run.py --seed $(BENCH_SEED) --database-url $(BENCH_PG_URL) $(BENCH_ARGS); \
+	else echo "PostgreSQL is not running: its section is left out"; fi
+	PYTHONPATH=. $(BIN)/python bench/surveys.py --skip-single --output bench/results.md
+	$(BIN)/python bench/lighthouse.py --seed $(BENCH_SEED)

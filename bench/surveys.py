@@ -304,23 +304,38 @@ def run() -> None:
     parser.add_argument("--overlap", type=float, default=0.05)
     parser.add_argument("--via", choices=["service", "http", "both"], default="both")
     parser.add_argument("--skip-single", action="store_true")
+    parser.add_argument("--output", default="", help="also add the table to this results file")
     args = parser.parse_args()
     if not args.skip_single:
         main(args.customers)
         print()
-    print(
-        f"Answers through links on SQLite from {args.processes} processes "
-        f"({args.overlap:.0%} of the links posted twice, by two processes):"
-    )
-    print()
-    print(
+    from datetime import UTC, datetime
+
+    lines = [
+        f"### Survey answers through links, SQLite, {args.processes} processes · "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"`bench/surveys.py --answers {args.answers} --processes {args.processes}`: one SQLite "
+        f"file (WAL), {args.overlap:.0%} of the links posted twice by two processes; counts read "
+        f"back from the database afterwards. Load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores. Target: 1,000 answers a second, none lost, none duplicated.",
+        "",
         "| path | processes | links | posts | refused as answered | time | answers/s "
         "| CPU ms per post | answers/s on idle cores | responses | answer rows | duplicated "
-        "| lost | check |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        "| lost | check |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for line in lines:
+        print(line)
     for via in ("service", "http") if args.via == "both" else (args.via,):
-        print(report_concurrent(concurrent(args.processes, args.answers, via, args.overlap)))
+        lines.append(report_concurrent(concurrent(args.processes, args.answers, via, args.overlap)))
+        print(lines[-1], flush=True)
+    if args.output:
+        output = Path(args.output)
+        previous = output.read_text() if output.exists() else "# Benchmark results\n"
+        head, _, rest = previous.partition("\n### ")
+        body = "\n".join(lines) + "\n"
+        output.write_text(head.rstrip() + "\n\n" + body + ("\n### " + rest if rest else ""))
 
 
 if __name__ == "__main__":
