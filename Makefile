@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi.py
 LOCALES := en lv pl ru zh_Hans ar
 
-.PHONY: bench totp run test install migrate seed translations extract-messages lint typecheck pytest clean test-tools check-translations apt-packages
+.PHONY: static bench totp run test install migrate seed translations extract-messages lint typecheck pytest clean test-tools check-translations apt-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ $(VENV)/.installed: requirements.lock | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Static files served compressed: a .br and a .gz beside each file (WhiteNoise serves them).
+STATIC_SOURCES := $(shell find portal/static -type f ! -name '*.gz' ! -name '*.br' ! -name '.compressed')
+portal/static/.compressed: $(STATIC_SOURCES) | $(VENV)/.installed
+	$(BIN)/python -m whitenoise.compress -q portal/static
+	touch $@
+
+static: portal/static/.compressed
+
 translations: install
 	$(BIN)/pybabel -q compile -d portal/translations --use-fuzzy
 	$(BIN)/pybabel -q compile -D flask_security -d portal/translations --use-fuzzy
@@ -29,7 +37,7 @@ migrate: install
 seed: migrate
 	$(BIN)/flask portal seed-demo
 
-run: seed translations
+run: seed translations static
 	@$(BIN)/flask portal banner --host $(HOST) --port $(PORT)
 	@$(BIN)/flask portal serve --host $(HOST) --port $(PORT)
 
@@ -62,7 +70,7 @@ apt-packages:
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
-pytest: install translations test-tools
+pytest: install translations static test-tools
 	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the whole suite again on $$TEST_DATABASE_URL (browser journeys excluded) =="; \
@@ -85,6 +93,17 @@ clean:
 totp: install
 	@$(BIN)/flask portal demo-totp admin@example.com
 
-bench: install translations
+# Every page under wrk on SQLite, then on PostgreSQL when it answers; survey answers from
+# four processes; Lighthouse. All into bench/results.md. BENCH_SEED=small (or full) for scale data.
+BENCH_SEED ?= demo
+BENCH_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench
+bench: install translations static test-tools
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --seed $(BENCH_SEED) $(BENCH_ARGS)
+	@if pg_isready -h 127.0.0.1 -q 2>/dev/null; then \
+		psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='portal_bench'" | grep -q 1 \
+			|| createdb -h 127.0.0.1 -U postgres portal_bench; \
+		$(BIN)/python bench/run.py --seed $(BENCH_SEED) --database-url $(BENCH_PG_URL) $(BENCH_ARGS); \
+	else echo "PostgreSQL is not running: its section is left out"; fi
+	PYTHONPATH=. $(BIN)/python bench/surveys.py --skip-single --output bench/results.md
+	$(BIN)/python bench/lighthouse.py --seed $(BENCH_SEED)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import json
 import os
 import re
 import secrets
@@ -42,16 +43,29 @@ class Target:
     user: str | None = None  # sign in as this demo account
     method: str = "GET"
     body: str | None = None
+    survey: bool = False  # POST an answer through a fresh e-mail link token per request
+
+
+CUSTOMER = "anna@example.com"
+MANAGER = "manager@example.com"
 
 
 def default_targets() -> list[Target]:
     targets = [
         Target("hello-world (ceiling)", "/healthz"),
         Target("home, visitor", "/"),
-        Target("home, customer", "/", user="anna@example.com"),
-        Target("profile", "/account", user="anna@example.com"),
-        Target("customer 360", "/staff/customers/{anna_id}", user="manager@example.com"),
-        Target("staff dashboard", "/staff/", user="manager@example.com"),
+        Target("home, customer", "/", user=CUSTOMER),
+        Target("profile", "/account", user=CUSTOMER),
+        Target("topic, first page ({topic_posts} posts)", "{topic_path}"),
+        Target("topic, last page (page {topic_pages})", "{topic_path}?page={topic_pages}"),
+        Target("category list", "/community/c/{category_slug}"),
+        Target("orders, customer", "/orders", user=CUSTOMER),
+        Target("feedback, customer", "/feedback", user=CUSTOMER),
+        Target("community search, word", "/community/search?q=delivery"),
+        Target("community search, Chinese", "/community/search?q=%E5%BF%AB%E9%80%92"),
+        Target("customer 360", "/staff/customers/{anna_id}", user=MANAGER),
+        Target("staff dashboard", "/staff/", user=MANAGER),
+        Target("survey answer via link (POST)", "/s/{token}", method="POST", survey=True),
     ]
     extra = ROOT / "bench" / "targets.py"
     if extra.exists():
@@ -69,8 +83,6 @@ def free_port() -> int:
 
 def _secrets() -> dict[str, str]:
     """Secrets made once per data directory: the seeded passwords depend on the salt."""
-    import json
-
     path = DATA / "secrets.json"
     if not path.exists():
         path.write_text(
@@ -119,7 +131,7 @@ def prepare(env: dict[str, str], seed: str) -> None:
             "seeded-" + re.sub(r"[^A-Za-z0-9]+", "_", env["DATABASE_URL"]) + f"-{seed}"
         )
         if not marker.exists():
-            flask("portal", "seed-scale", f"--{seed}")
+            flask("portal", "seed-scale", *(["--small"] if seed == "small" else []))
             flask("portal", "rebuild-rollups")
             marker.touch()
 
@@ -166,14 +178,19 @@ def sign_in(base: str, email: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
-def run_wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict[str, float]:
+def run_wrk(
+    url: str, cookie: str | None, duration: int, connections: int, script: Path | None = None
+) -> dict[str, float]:
     command = [
         "wrk",
         "-t2",
         f"-c{connections}",
         f"-d{duration}s",
+        # Slow pages are measured, not dropped: wrk's default 2 s would count them as errors.
+        "--timeout",
+        "10s",
         "-s",
-        str(ROOT / "bench" / "wrk_report.lua"),
+        str(script or ROOT / "bench" / "wrk_report.lua"),
         url,
     ]
     if cookie:
@@ -186,6 +203,7 @@ def run_wrk(url: str, cookie: str | None, duration: int, connections: int) -> di
     requests, duration_us, errors, p50, p95, p99 = (int(v) for v in match.groups())
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
+        "requests": requests,
         "rps": requests / (duration_us / 1e6),
         "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
         "p50": p50 / 1000,
@@ -195,9 +213,13 @@ def run_wrk(url: str, cookie: str | None, duration: int, connections: int) -> di
 
 
 def count_queries(
-    env: dict[str, str], targets: list[Target], ids: dict[str, object]
+    env: dict[str, str], targets: list[tuple[str, str, str, str | None, str, dict]]
 ) -> dict[str, int]:
-    """Queries per request, counted in-process with the same configuration and database."""
+    """Queries per request, counted in-process with the same configuration and database.
+
+    Each target is (name, warm-up path, counted path, user, method, form data); a POST
+    first reads the CSRF token from a GET of its warm-up path.
+    """
     script = r"""
 import json, os, re, sys
 from sqlalchemy import event
@@ -209,12 +231,14 @@ counts = {}
 clients = {}
 with app.app_context():
     engine = db.engine
+def csrf(c, path):
+    page = c.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 def client_for(user):
     if user not in clients:
         c = app.test_client()
         if user:
-            page = c.get("/login").get_data(as_text=True)
-            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            token = csrf(c, "/login")
             r = c.post("/login", data={"email": user, "password": "portal-demo-2026", "csrf_token": token})
             assert r.status_code == 302, "sign-in failed for " + user
         clients[user] = c
@@ -223,27 +247,26 @@ n = [0]
 def count(*a):
     n[0] += 1
 event.listen(engine, "before_cursor_execute", count)
-for name, path, user, method in targets:
+for name, warm, path, user, method, data in targets:
     c = client_for(user)
-    c.open(path, method=method)  # warm caches
+    if method == "POST":
+        data = dict(data, csrf_token=csrf(c, warm))
+    c.open(warm, method=method, data=data)  # warm caches
     n[0] = 0
-    r = c.open(path, method=method)
-    assert r.status_code < 300, (path, r.status_code)
+    r = c.open(path, method=method, data=data)
+    assert r.status_code < 400, (path, r.status_code)
     counts[name] = n[0]
 print(json.dumps(counts))
 """
-    import json
-
-    payload = json.dumps([(t.name, t.path.format(**ids), t.user, t.method) for t in targets])
     output = subprocess.run(
-        [str(BIN / "python"), "-c", script, payload],
+        [str(BIN / "python"), "-c", script, json.dumps(targets)],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return dict(json.loads(output.strip().splitlines()[-1]))
 
 
 def worker_memory_mb(master_pid: int) -> float:
@@ -261,13 +284,30 @@ def worker_memory_mb(master_pid: int) -> float:
 
 
 def lookup_ids(env: dict[str, str]) -> dict[str, object]:
-    script = (
-        "from portal import create_app\nfrom portal.extensions import db\n"
-        "from portal.accounts.models import User\nfrom sqlalchemy import select\n"
-        "import os\napp = create_app(os.environ['PORTAL_CONFIG'])\n"
-        "with app.app_context():\n"
-        "    print(db.session.scalar(select(User.id).where(User.email == 'anna@example.com')))\n"
-    )
+    """Ids and paths the targets need: the customer, the biggest topic and its category."""
+    script = r"""
+import json, os
+from sqlalchemy import select
+from portal import create_app
+from portal.extensions import db
+from portal.accounts.models import User
+from portal.community.models import Category, Topic
+from portal.community.services import POSTS_PER_PAGE
+app = create_app(os.environ["PORTAL_CONFIG"])
+with app.app_context():
+    anna = db.session.scalar(select(User.id).where(User.email == "anna@example.com"))
+    topic = db.session.scalars(
+        select(Topic).where(Topic.state == "visible").order_by(Topic.last_position.desc(), Topic.id)
+    ).first()
+    category = db.session.get(Category, topic.category_id)
+    print(json.dumps({
+        "anna_id": anna,
+        "topic_path": f"/community/t/{topic.id}-{topic.slug}",
+        "topic_posts": topic.last_position,
+        "topic_pages": max(1, (topic.last_position - 1) // POSTS_PER_PAGE + 1),
+        "category_slug": category.slug,
+    }))
+"""
     output = subprocess.run(
         [str(BIN / "python"), "-c", script],
         env=env,
@@ -276,7 +316,136 @@ def lookup_ids(env: dict[str, str]) -> dict[str, object]:
         text=True,
         check=True,
     ).stdout
-    return {"anna_id": int(output.strip().splitlines()[-1])}
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+def survey_pool(env: dict[str, str], count: int) -> tuple[int, list[str]]:
+    """``count`` fresh survey links (tokens) and the benchmark survey's question id."""
+    out = DATA / "survey-tokens.txt"
+    output = subprocess.run(
+        [str(BIN / "python"), str(ROOT / "bench" / "survey_tokens.py"), str(count), str(out)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    _, question_id = (int(v) for v in output.split()[-2:])
+    return question_id, out.read_text().split()
+
+
+SURVEY_LUA = """
+-- Each request answers through a fresh link: thread k takes every THREADS-th token.
+local tokens, counter = {}, 1
+local created = 0
+function setup(thread)
+  thread:set("thread_number", created)
+  created = created + 1
+end
+function init(args)
+  local n = 0
+  for line in io.lines(%(tokens)s) do
+    if n %% %(threads)d == thread_number then tokens[#tokens + 1] = line end
+    n = n + 1
+  end
+end
+function request()
+  local token = tokens[counter] or "pool-exhausted"
+  counter = counter + 1
+  return wrk.format("POST", "/s/" .. token, {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = %(cookie)s,
+  }, %(body)s)
+end
+"""
+
+
+def lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string of ASCII is a valid Lua string literal
+
+
+def survey_script(base: str, tokens: list[str], question_id: int) -> tuple[Path, list[str]]:
+    """A wrk script posting answers through the pool's links; returns it and the tokens
+    left for other uses (the first token's GET gives the session and CSRF token)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/s/{tokens[0]}").read().decode()
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, "no CSRF token on the survey page"
+    body = urllib.parse.urlencode(
+        {"csrf_token": match.group(1), f"q{question_id}": "9", "submit": "Send"}
+    )
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    tokens_file = DATA / "survey-tokens-wrk.txt"
+    tokens_file.write_text("\n".join(tokens[1:]) + "\n")
+    script = DATA / "survey.lua"
+    script.write_text(
+        SURVEY_LUA
+        % {
+            "tokens": lua_string(str(tokens_file)),
+            "threads": 2,
+            "cookie": lua_string(cookie),
+            "body": lua_string(body),
+        }
+        + (ROOT / "bench" / "wrk_report.lua").read_text()
+    )
+    return script, tokens[1:]
+
+
+def answered_count(env: dict[str, str], tokens: list[str]) -> tuple[int, int]:
+    """(responses, answered invitations) among the given links, read from the database."""
+    script = r"""
+import os, sys
+from sqlalchemy import func, select
+from portal import create_app
+from portal.extensions import db
+from portal.surveys.models import Invitation, Response
+from portal.surveys.sending import hash_token
+app = create_app(os.environ["PORTAL_CONFIG"])
+hashes = [hash_token(t) for t in open(sys.argv[1]).read().split()]
+responses = answered = 0
+with app.app_context():
+    for i in range(0, len(hashes), 500):
+        ids = select(Invitation.id).where(Invitation.token_hash.in_(hashes[i:i + 500]))
+        responses += db.session.scalar(select(func.count()).where(Response.invitation_id.in_(ids)))
+        answered += db.session.scalar(
+            select(func.count()).select_from(Invitation)
+            .where(Invitation.id.in_(ids), Invitation.responded_at.is_not(None)))
+print(responses, answered)
+"""
+    listing = DATA / "survey-tokens-check.txt"
+    listing.write_text("\n".join(tokens))
+    output = subprocess.run(
+        [str(BIN / "python"), "-c", script, str(listing)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    responses, answered = (int(v) for v in output.split()[-2:])
+    return responses, answered
+
+
+def cold_dashboard(env: dict[str, str], workers: int, cookie: str, runs: int) -> list[float]:
+    """Milliseconds of the dashboard's first request after a restart of the server."""
+    times = []
+    for _ in range(runs):
+        port = free_port()
+        server = start_server(env, port, workers)
+        try:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/staff/", headers={"Cookie": cookie}
+            )
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+                assert response.status == 200, response.status
+            times.append((time.perf_counter() - started) * 1000)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    return times
 
 
 def main() -> None:
@@ -287,6 +456,8 @@ def main() -> None:
     parser.add_argument("--seed", default="demo", help="demo, small or full (seed-scale preset)")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--only", default="", help="only targets whose name contains this")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
     parser.add_argument("--label", default="")
     args = parser.parse_args()
@@ -300,44 +471,89 @@ def main() -> None:
     env = environment(database_url, instance)
     prepare(env, args.seed)
     ids = lookup_ids(env)
-    targets = default_targets()
+    targets = [
+        t for t in default_targets() if not args.only or args.only in t.name or t.path == "/healthz"
+    ]
     workers = 2 * (os.cpu_count() or 1) + 1
     port = free_port()
+    # Enough links for the fastest answering rate seen, with room to spare; 3 for counting.
+    question_id, tokens = survey_pool(env, args.duration * 2500 + 4)
+    counting_tokens, tokens = tokens[:3], tokens[3:]
     server = start_server(env, port, workers)
     base = f"http://127.0.0.1:{port}"
     rows = []
+    survey_check = ""
+    cold: list[float] = []
     try:
         cookies = {t.user: sign_in(base, t.user) for t in targets if t.user}
         for target in targets:
-            url = base + target.path.format(**ids)
-            result = run_wrk(url, cookies.get(target.user), args.duration, args.connections)
+            url = base + target.path.format(**ids, token="")
+            script = None
+            if target.survey:
+                script, posted = survey_script(base, tokens, question_id)
+            result = run_wrk(url, cookies.get(target.user), args.duration, args.connections, script)
+            if target.survey:
+                done, answered = answered_count(env, posted)
+                sent = int(result["requests"])
+                survey_check = (
+                    f"Survey answers: wrk completed {sent} POSTs; the database holds {done} "
+                    f"responses and {answered} answered invitations for those links "
+                    f"(requests in flight when wrk stops are completed by the server but not "
+                    f"counted by wrk)."
+                )
             rows.append((target, result))
             print(
-                f"{target.name:<32} {result['rps']:>9.1f} req/s  p95 {result['p95']:.1f} ms",
+                f"{target.name.format(**ids):<40} {result['rps']:>9.1f} req/s  "
+                f"p95 {result['p95']:.1f} ms",
                 flush=True,
             )
         memory = worker_memory_mb(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    queries = count_queries(env, targets, ids)
+    if args.cold_runs and any(t.path == "/staff/" for t in targets):
+        cold = cold_dashboard(env, workers, cookies[MANAGER], args.cold_runs)
+    queries = count_queries(
+        env,
+        [
+            (
+                t.name,
+                t.path.format(**ids, token=counting_tokens[0]),
+                t.path.format(**ids, token=counting_tokens[1]),
+                t.user,
+                t.method,
+                {f"q{question_id}": "9", "submit": "Send"} if t.survey else {},
+            )
+            for t in targets
+        ],
+    )
     ceiling = rows[0][1]["rps"] or 1
     dialect = database_url.split(":", 1)[0].split("+")[0]
     lines = [
         f"### {args.label or dialect} · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"gunicorn {workers} sync workers, wrk -t2 -c{args.connections} -d{args.duration}s on the same "
-        f"machine ({os.cpu_count()} cores), database {dialect}, data: {args.seed}. Largest worker: "
-        f"{memory:.0f} MB resident.",
+        f"machine ({os.cpu_count()} cores, load average before the run "
+        f"{os.getloadavg()[0]:.1f}), database {dialect}, data: {args.seed}. "
+        f"Largest worker: {memory:.0f} MB resident.",
         "",
-        "| page | req/s | ratio to hello-world | p50 ms | p95 ms | p99 ms | queries | errors |",
+        "| page | req/s | ratio to hello-world | p50 ms | p95 ms | p99 ms | queries | errors (timeouts > 10 s, non-2xx/3xx) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for target, result in rows:
         lines.append(
-            f"| {target.name} | {result['rps']:.0f} | {result['rps'] / ceiling:.2f} | {result['p50']:.1f} | "
-            f"{result['p95']:.1f} | {result['p99']:.1f} | {queries.get(target.name, '?')} | {int(result['errors'])} |"
+            f"| {target.name.format(**ids)} | {result['rps']:.0f} | {result['rps'] / ceiling:.2f} | "
+            f"{result['p50']:.1f} | {result['p95']:.1f} | {result['p99']:.1f} | "
+            f"{queries.get(target.name, '?')} | {int(result['errors'])} |"
         )
+    if cold:
+        lines += [
+            "",
+            f"Staff dashboard, cold (first request after a restart of gunicorn, {len(cold)} "
+            f"runs): {', '.join(f'{t:.0f}' for t in cold)} ms; worst {max(cold):.0f} ms.",
+        ]
+    if survey_check:
+        lines += ["", survey_check]
     output = Path(args.output)
     previous = output.read_text() if output.exists() else "# Benchmark results\n\nNewest first.\n"
     head, _, rest = previous.partition("\n### ")

@@ -35,6 +35,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     from portal.core.errors import register_error_handlers
     from portal.core.setup import register_blueprints, register_cli, register_extensions
+    from portal.core.static import register_static_files
     from portal.core.web import register_request_hooks
 
     register_extensions(app)
@@ -42,6 +43,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)
+    register_static_files(app)
     return app
 
 

@@ -6,7 +6,6 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
-from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
@@ -15,7 +14,6 @@ from flask_wtf import CSRFProtect
 from portal.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()

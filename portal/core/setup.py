@@ -11,7 +11,7 @@ from flask_security import SQLAlchemyUserDatastore, user_registered
 from portal.core import pagecache
 from portal.core.db import configure_sqlite
 from portal.core.i18n import install_template_gettext, select_locale, select_timezone
-from portal.extensions import babel, csrf, db, limiter, mail, migrate, security, talisman
+from portal.extensions import babel, csrf, db, limiter, mail, security, talisman
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -31,7 +31,12 @@ def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    if app.config.get("MIGRATIONS", True):
+        # Flask-Migrate brings Alembic (some 12 MB a process); a server's workers never
+        # migrate, so wsgi.py leaves it out of them.
+        from flask_migrate import Migrate
+
+        Migrate(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from portal.accounts.models import User
-from portal.core.db import utcnow
+from portal.core.db import utcnow, write_intent
 from portal.extensions import db
 from portal.surveys.metrics import nps_group
 from portal.surveys.models import (
@@ -36,16 +38,31 @@ class AlreadyAnswered(Exception):
     """The invitation has its response already (perhaps from another tab, just now)."""
 
 
+# The statements of the answering path, built once: answers through links come in bulk.
+_BY_TOKEN = (
+    select(Invitation)
+    .options(joinedload(Invitation.survey))
+    .where(
+        or_(
+            Invitation.token_hash == bindparam("digest"),
+            Invitation.reminder_token_hash == bindparam("digest"),
+        )
+    )
+)
+_CLAIM = (
+    update(Invitation)
+    .where(Invitation.id == bindparam("invitation_id"), Invitation.responded_at.is_(None))
+    .values(responded_at=bindparam("now"), draft_answers={})
+    .execution_options(synchronize_session=False)
+)
+_NEW_RESPONSE = insert(Response).returning(Response.id)
+
+
 def find_invitation(token: str) -> Invitation | None:
     """The invitation a link's token belongs to (invitation or reminder link), or None."""
     if not token or len(token) > 200:
         return None
-    digest = hash_token(token)
-    return db.session.scalar(
-        select(Invitation)
-        .options(joinedload(Invitation.survey))
-        .where(or_(Invitation.token_hash == digest, Invitation.reminder_token_hash == digest))
-    )
+    return db.session.scalar(_BY_TOKEN, {"digest": hash_token(token)})
 
 
 def get_own_invitation(invitation_id: int, user: Any) -> Invitation | None:
@@ -141,11 +158,38 @@ def parse_answers(
     return values, raw, errors
 
 
+@contextmanager
+def _short_write() -> Iterator[None]:
+    """Write in a transaction of its own, right after ending the request's reads.
+
+    Answering reads first (the invitation, its survey and questions) and then writes a few
+    rows. On SQLite a writer holds the one write lock from its BEGIN IMMEDIATE to its
+    commit, so the reads are ended first and the write lock is taken only for the writes:
+    answers from many processes queue for a few statements each instead of whole requests.
+    On PostgreSQL this is simply two transactions.
+    """
+    db.session.commit()
+    token = write_intent.set(True)
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        write_intent.reset(token)
+
+
 def save_draft(invitation: Invitation, raw: dict[str, Any]) -> None:
     """Keep what the customer has typed so far, so a reload or a later visit keeps it."""
-    if invitation.responded_at is None:
-        invitation.draft_answers = dict(raw)
-        db.session.flush()
+    invitation_id = invitation.id
+    with _short_write():
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.responded_at.is_(None))
+            .values(draft_answers=dict(raw)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def submit_response(
@@ -154,40 +198,52 @@ def submit_response(
     *,
     locale: str,
     now: datetime | None = None,
-) -> Response:
-    """Record the one response of ``invitation``; raises AlreadyAnswered for any other.
+) -> int:
+    """Record the one response of ``invitation`` and commit it; raises AlreadyAnswered for
+    any other. Returns the response's id.
 
-    The unique constraint on ``survey_response.invitation_id`` decides between concurrent
-    submissions; the loser's savepoint is rolled back and nothing of it is kept.
+    The invitation is claimed first (``responded_at`` set where it is still empty): of
+    concurrent submissions exactly one claims it, the others change no row and are refused
+    with nothing kept. The unique constraint on ``survey_response.invitation_id`` stays as
+    the last guard.
     """
     now = now or utcnow()
-    response = Response(
-        invitation_id=invitation.id,
-        survey_id=invitation.survey_id,
-        user_id=invitation.user_id,
-        locale=locale,
-        submitted_at=now,
-    )
+    questions = {q.id: q.type for q in invitation.survey.questions}
+    answers: list[dict[str, Any]] = []
+    for question_id, value in values.items():
+        row: dict[str, Any] = {"question_id": question_id, "text": None, "choices": None}
+        row["number"] = None
+        if questions[question_id] == "text":
+            row["text"] = value
+        elif questions[question_id] == "multiple":
+            row["choices"] = list(value)
+        else:
+            row["number"] = int(value)
+        answers.append(row)
+    invitation_id, survey_id, user_id = invitation.id, invitation.survey_id, invitation.user_id
     try:
-        with db.session.begin_nested():
-            db.session.add(response)
+        with _short_write():
+            claimed = db.session.execute(_CLAIM, {"invitation_id": invitation_id, "now": now})
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise AlreadyAnswered
+            response_id = db.session.scalar(
+                _NEW_RESPONSE,
+                {
+                    "invitation_id": invitation_id,
+                    "survey_id": survey_id,
+                    "user_id": user_id,
+                    "locale": locale,
+                    "submitted_at": now,
+                },
+            )
+            assert response_id is not None
+            if answers:
+                db.session.execute(
+                    insert(Answer), [dict(row, response_id=response_id) for row in answers]
+                )
     except IntegrityError:
         raise AlreadyAnswered from None
-    questions = {q.id: q for q in invitation.survey.questions}
-    for question_id, value in values.items():
-        question = questions[question_id]
-        answer = Answer(question_id=question_id)
-        if question.type == "text":
-            answer.text = value
-        elif question.type == "multiple":
-            answer.choices = list(value)
-        else:
-            answer.number = int(value)
-        response.answers.append(answer)
-    invitation.responded_at = now
-    invitation.draft_answers = {}
-    db.session.flush()
-    return response
+    return response_id
 
 
 def response_for(invitation: Invitation) -> Response | None:

@@ -19,6 +19,7 @@ from flask_login import current_user
 from flask_security import auth_required
 
 from portal.accounts.models import User
+from portal.core.db import write_intent
 from portal.core.i18n import current_locale_code
 from portal.extensions import csrf, db
 from portal.surveys import answering, sending, services
@@ -134,6 +135,9 @@ def _by_token(token: str) -> Invitation:
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def answer(token: str) -> ResponseReturnValue:
+    # Reads first, without the write lock (SQLite): answering writes in a short transaction
+    # of its own (answering.submit_response, save_draft).
+    write_intent.set(False)
     invitation = answering.find_invitation(token)
     if invitation is None:
         return _unavailable("unknown")

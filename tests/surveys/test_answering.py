@@ -263,7 +263,7 @@ def test_autosave_keeps_answers_without_a_page_change(app, client, make_user, bu
     token = issue(survey_id, make_user("auto@example.com"))
     _nps, text = _questions(app, survey_id)
     page = client.get(f"/s/{token}").get_data(as_text=True)
-    assert "js/survey-autosave.js" in page and "data-survey-autosave" in page
+    assert "js/survey-autosave." in page and "data-survey-autosave" in page
     saved = client.post(
         f"/s/{token}",
         data={"csrf_token": csrf_from(page), "save": "1", "autosave": "1", f"q{text}": "typing"},
