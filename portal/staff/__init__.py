@@ -8,7 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from portal.core import audit  # noqa: F401 - register the table
     from portal.core.demo import DEMO_LOADERS
-    from portal.staff import followups, insight, rollups
+    from portal.staff import followups, insight, mailtemplates, rollups  # noqa: F401
     from portal.staff.views import bp
 
     app.register_blueprint(bp)
