@@ -401,10 +401,55 @@ def community_block(period: Period, _departments: list[int] | None) -> dict[str,
 # --- Customer 360 ----------------------------------------------------------------------------
 
 
-def feedback_section(user: User) -> dict[str, Any]:
-    from portal.feedback.queries import customer_items
+def _per_request(user: User, name: str, load: Any) -> Any:
+    """The timeline and the sections of one 360 page share what they read about a customer."""
+    from flask import g
 
-    return {"items": customer_items(user)[:20]}
+    store = g.setdefault("_customer_360", {})
+    if (user.id, name) not in store:
+        store[(user.id, name)] = load()
+    return store[(user.id, name)]
+
+
+def _feedback_items(user: User) -> list[Any]:
+    from sqlalchemy.orm import joinedload
+
+    from portal.feedback.models import FeedbackItem
+
+    return _per_request(
+        user,
+        "feedback",
+        lambda: list(
+            db.session.scalars(
+                select(FeedbackItem)
+                .where(FeedbackItem.user_id == user.id)
+                .options(joinedload(FeedbackItem.order))
+                .order_by(FeedbackItem.created_at.desc(), FeedbackItem.id.desc())
+                .limit(50)
+            )
+        ),
+    )
+
+
+def _topics(user: User) -> list[Any]:
+    from portal.community.models import Topic
+
+    return _per_request(
+        user,
+        "topics",
+        lambda: list(
+            db.session.scalars(
+                select(Topic)
+                .where(Topic.author_id == user.id)
+                .order_by(Topic.created_at.desc())
+                .limit(50)
+            )
+        ),
+    )
+
+
+def feedback_section(user: User) -> dict[str, Any]:
+    return {"items": _feedback_items(user)[:20]}
 
 
 def surveys_section(user: User) -> dict[str, Any]:
@@ -416,46 +461,28 @@ def surveys_section(user: User) -> dict[str, Any]:
 def community_section(user: User) -> dict[str, Any]:
     from portal.community.models import Post, Topic
 
-    posts = (
-        db.session.scalar(
-            select(func.count(Post.id)).where(Post.author_id == user.id, Post.state == "visible")
-        )
-        or 0
-    )
-    answers = (
-        db.session.scalar(
+    posts, answers = db.session.execute(
+        select(
+            select(func.count(Post.id))
+            .where(Post.author_id == user.id, Post.state == "visible")
+            .scalar_subquery(),
             select(func.count(Topic.id))
             .join(Post, Post.id == Topic.accepted_post_id)
             .where(Post.author_id == user.id)
+            .scalar_subquery(),
         )
-        or 0
-    )
-    topics = list(
-        db.session.scalars(
-            select(Topic)
-            .where(Topic.author_id == user.id)
-            .order_by(Topic.created_at.desc())
-            .limit(5)
-        )
-    )
-    return {"posts": posts, "accepted_answers": answers, "topics": topics}
+    ).one()
+    return {"posts": posts or 0, "accepted_answers": answers or 0, "topics": _topics(user)[:5]}
 
 
 def timeline_entries(user: User) -> list[TimelineEntry]:
     from flask import url_for
 
-    from portal.community.models import Topic
     from portal.community.services import topic_url
-    from portal.feedback.models import FeedbackItem
     from portal.surveys.models import Response, Survey
 
     entries: list[TimelineEntry] = []
-    for item in db.session.scalars(
-        select(FeedbackItem)
-        .where(FeedbackItem.user_id == user.id)
-        .order_by(FeedbackItem.created_at.desc())
-        .limit(50)
-    ):
+    for item in _feedback_items(user):
         entries.append(
             TimelineEntry(
                 item.created_at,
@@ -475,9 +502,7 @@ def timeline_entries(user: User) -> list[TimelineEntry]:
         entries.append(
             TimelineEntry(submitted, "survey", gettext("Answered “%(title)s”", title=title))
         )
-    for topic in db.session.scalars(
-        select(Topic).where(Topic.author_id == user.id).order_by(Topic.created_at.desc()).limit(50)
-    ):
+    for topic in _topics(user):
         entries.append(
             TimelineEntry(
                 topic.created_at,

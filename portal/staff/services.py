@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import CustomerValue, Role, Touchpoint, User
 from portal.core import audit
@@ -261,7 +261,10 @@ def get_customer_or_404(user_id: int) -> User:
     from flask import abort
 
     user = db.session.scalar(
-        select(User).join(User.roles).where(User.id == user_id, Role.name == "customer")
+        select(User)
+        .join(User.roles)
+        .options(joinedload(User.value))  # type: ignore[attr-defined]
+        .where(User.id == user_id, Role.name == "customer")
     )
     if user is None:
         abort(404)
@@ -306,7 +309,7 @@ class Customer360:
 def customer_360(user: User) -> Customer360:
     """Everything about one customer; the view of personal data is written to the audit log."""
     audit.record_view("customer.view", object_type="user", object_id=user.id)
-    value = db.session.get(CustomerValue, user.id)
+    value = user.value  # type: ignore[attr-defined]
     orders = list(
         db.session.scalars(
             select(Order).where(Order.user_id == user.id).order_by(Order.placed_at.desc()).limit(50)

@@ -215,3 +215,30 @@ def test_audit_log_is_for_admins_and_searchable(app, make_user):
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(user_id)))
         assert entry is not None and entry.actor.email == "viewer@example.com"
+
+
+def test_customer_360_query_count_does_not_grow_with_the_customers_history(
+    app, make_user, logged_in
+):
+    user_id = _customer(app, make_user, "history@example.com", number="H-0")
+    client = logged_in("historian@example.com", roles=("manager",))
+    with count_queries(app) as few:
+        assert client.get(f"/staff/customers/{user_id}").status_code == 200
+    for n in range(1, 8):
+        make_user(f"friend{n}@example.com", referred_by_id=user_id)
+        with app.app_context():
+            db.session.add(
+                Order(
+                    number=f"H-{n}",
+                    user_id=user_id,
+                    status="delivered",
+                    total_minor=10_00,
+                    placed_at=datetime(2026, 9, n, tzinfo=UTC),
+                )
+            )
+            db.session.add(Touchpoint(user_id=user_id, kind="call", note=f"call {n}"))
+            db.session.commit()
+    with count_queries(app) as many:
+        body = client.get(f"/staff/customers/{user_id}").get_data(as_text=True)
+    assert "H-7" in body and "call 7" in body
+    assert many.count == few.count
