@@ -242,3 +242,28 @@ def test_customer_360_query_count_does_not_grow_with_the_customers_history(
         body = client.get(f"/staff/customers/{user_id}").get_data(as_text=True)
     assert "H-7" in body and "call 7" in body
     assert many.count == few.count
+
+
+def test_demo_data_fills_every_customer_block_and_tells_the_stories(app, client):
+    from portal.core.demo import DEMO_PASSWORD, load_demo_data
+    from tests.conftest import login
+
+    with app.app_context():
+        assert load_demo_data()
+        db.session.commit()
+        anna = db.session.scalar(select(User).where(User.email == "anna@example.com"))
+        olga = db.session.scalar(select(User).where(User.email == "olga@example.com"))
+        anna_id, olga_id = anna.id, olga.id
+    assert login(client, "manager@example.com", DEMO_PASSWORD).status_code == 302
+    body = client.get("/staff/").get_data(as_text=True)
+    assert "No referrals in this period." not in body
+    assert "A friend" in body and "Search engine" in body
+    figures = client.get("/staff/export/customers.csv").get_data(as_text=True)
+    new_in_period = int(figures.split("new in period,")[1].split()[0])
+    assert new_in_period >= 5
+    leaders = client.get("/staff/export/referrals.csv").get_data(as_text=True)
+    assert f",{anna_id},2" in leaders
+    anna_page = client.get(f"/staff/customers/{anna_id}").get_data(as_text=True)
+    assert "BDAY-5A7C21" in anna_page and "Marta Kalniņa" in anna_page
+    assert "Nothing logged yet." not in anna_page
+    assert "COMEBACK-15" in client.get(f"/staff/customers/{olga_id}").get_data(as_text=True)
