@@ -43,7 +43,8 @@ def bar_chart(
     row_height: int = 28,
 ) -> BarChart:
     """Horizontal bars: ``data`` is (label, value, value as displayed)."""
-    label_width = 180
+    longest = max((_text_width(label) for label, _value, _shown in data), default=0)
+    label_width = int(min(max(longest + 16, 120), 280))
     chart = BarChart(
         title=title,
         description=description,
@@ -66,6 +67,13 @@ def bar_chart(
             )
         )
     return chart
+
+
+def _text_width(label: str, size: int = 12) -> float:
+    """About how wide ``label`` is drawn (as the template truncates it to 26 characters):
+    wide scripts (CJK) take a full em, others a little over half of one."""
+    shown = label if len(label) <= 26 else label[:23] + "..."
+    return sum(size if ord(ch) >= 0x2E80 else size * 0.6 for ch in shown)
 
 
 @dataclass

@@ -116,6 +116,8 @@ def _greet(
     """Claim the occasion and queue the greeting in the customer's language, once."""
     if not _record(user, kind, occasion, coupon=coupon):
         return False
+    if _queue_edited(user, kind, context, unsubscribe=True):
+        return True
     with force_locale(user.locale or "en"):
         rendered = str(subject)
     queue_mail(
@@ -126,6 +128,35 @@ def _greet(
         user_id=user.id,
         context={"user": user, **context},
         unsubscribe_kind="greetings",
+    )
+    return True
+
+
+def _queue_edited(user: User, kind: str, context: dict[str, Any], *, unsubscribe: bool) -> bool:
+    """Queue the manager's edited template of ``kind`` in the customer's language, if any."""
+    from portal.jobs.outbox import queue_rendered
+    from portal.jobs.unsubscribe import unsubscribe_headers, unsubscribe_url
+    from portal.staff import mailtemplates
+
+    values = {"name": user.display_name, **context}
+    if "order" in context:
+        values["order_number"] = context["order"].number
+    rendered = mailtemplates.render_followup(kind, user.locale, values)
+    if rendered is None:
+        return False
+    url = unsubscribe_url(user.id, "greetings") if unsubscribe else None
+    with force_locale(user.locale or "en"):
+        text = mailtemplates.wrap_text(rendered, url)
+        html = mailtemplates.wrap_html(rendered, url)
+    queue_rendered(
+        to=user.email,
+        subject=rendered.subject,
+        text=text,
+        html=html,
+        template=f"greetings/{kind}",
+        user_id=user.id,
+        headers=unsubscribe_headers(url) if url else None,
+        bulk=unsubscribe,
     )
     return True
 
@@ -187,6 +218,10 @@ def send_delivery_thanks(now: datetime | None = None) -> int:
     for order, user in orders:
         if not _record(user, "thank_you", f"order:{order.number}"):
             continue
+        context = {"order": order, "orders_url": _external("/orders")}
+        if _queue_edited(user, "thank_you", context, unsubscribe=False):
+            sent += 1
+            continue
         with force_locale(user.locale or "en"):
             subject = str(_l("Thank you for your order %(number)s", number=order.number))
         queue_mail(
@@ -195,7 +230,7 @@ def send_delivery_thanks(now: datetime | None = None) -> int:
             subject=subject,
             locale=user.locale,
             user_id=user.id,
-            context={"user": user, "order": order, "orders_url": _external("/orders")},
+            context={"user": user, **context},
         )
         sent += 1
     return sent

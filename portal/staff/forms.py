@@ -49,3 +49,37 @@ class TouchpointForm(FlaskForm):
             self.note.errors = [str(_l("Write a note or give a coupon code."))]
             return False
         return valid
+
+
+class MailTemplateForm(FlaskForm):
+    """A follow-up template; ``kind`` decides which variables its fields may use."""
+
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=255)])
+    body_text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=20_000)])
+    body_html = TextAreaField(_l("HTML (optional)"), validators=[Optional(), Length(max=20_000)])
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
+
+    def __init__(self, kind: str, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        from portal.staff import mailtemplates
+
+        valid = super().validate(extra_validators)
+        for field, html in ((self.subject, False), (self.body_text, False), (self.body_html, True)):
+            source = field.data or ""
+            if not source.strip() or field.errors:
+                continue
+            try:
+                mailtemplates.check_source(source, self.kind, html=html)
+                mailtemplates.render_source(source, mailtemplates.SAMPLES[self.kind], html=html)
+            except mailtemplates.TemplateProblem as problem:
+                field.errors = [*field.errors, str(problem)]
+                valid = False
+        return valid
+
+
+class ResetForm(FlaskForm):
+    submit = SubmitField(_l("Reset to the default"))

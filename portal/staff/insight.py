@@ -27,6 +27,9 @@ from portal.staff.services import (
     TIMELINE_PROVIDERS,
     Period,
     TimelineEntry,
+    customer_snapshot_rows,
+    joined_by_referrer,
+    joined_by_source,
     register_customer_section,
     register_dashboard_block,
 )
@@ -175,6 +178,36 @@ def community_topics(start: date, end: date) -> Iterable[rollups.RollupRow]:
         yield _as_date(when), None, "accepted" if accepted else "open", count, 0
 
 
+def deal_breakers(start: date, end: date) -> Iterable[rollups.RollupRow]:
+    """Reasons chosen in the exit survey of lapsed customers, per day (key: the reason)."""
+    from portal.surveys.models import CHOICE_TYPES, Answer, Response
+    from portal.surveys.services import survey_for_trigger
+
+    survey = survey_for_trigger("lapsed")
+    question = (
+        next((q for q in survey.questions if q.type in CHOICE_TYPES), None) if survey else None
+    )
+    if question is None:
+        return []
+    low, high = _day_bounds(start, end)
+    labels = question.choices
+    counts: dict[tuple[date, str], int] = defaultdict(int)
+    for submitted, choices, number in db.session.execute(
+        select(Response.submitted_at, Answer.choices, Answer.number)
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Answer.question_id == question.id,
+            Response.submitted_at >= low,
+            Response.submitted_at < high,
+        )
+    ):
+        chosen = choices if choices is not None else [n for n in [number] if n is not None]
+        for index in chosen:
+            if 0 <= index < len(labels):
+                counts[(submitted.date(), str(labels[index])[:60])] += 1
+    return [(day, None, label, count, 0) for (day, label), count in counts.items()]
+
+
 # --- Dashboard blocks ------------------------------------------------------------------------
 
 
@@ -225,8 +258,6 @@ def scores_from_histogram(histogram: dict[str, tuple[int, int]]) -> dict[str, fl
 
 
 def satisfaction_block(period: Period, _departments: list[int] | None) -> dict[str, Any]:
-    from portal.surveys.results import deal_breakers
-
     now = scores_from_histogram(rollups.totals_by_key("survey.score", period.start, period.end))
     before_period = period.previous()
     before = scores_from_histogram(
@@ -245,7 +276,16 @@ def satisfaction_block(period: Period, _departments: list[int] | None) -> dict[s
         weekly.append(
             (label, max(nps, 0) if nps is not None else 0, "—" if nps is None else f"{nps:.0f}")
         )
-    breakers = deal_breakers(since=period.start)
+    breakers = sorted(
+        (
+            (label, count)
+            for label, (count, _t) in rollups.totals_by_key(
+                "survey.deal_breaker", period.start, period.end
+            ).items()
+            if count
+        ),
+        key=lambda row: (-row[1], row[0]),
+    )[:5]
     return {
         "scores": {
             "nps": Change(now["nps"], before["nps"]),
@@ -270,9 +310,15 @@ def satisfaction_block(period: Period, _departments: list[int] | None) -> dict[s
 def complaints_block(period: Period, departments: list[int] | None) -> dict[str, Any]:
     from portal.feedback.models import OPEN_STATUSES, FeedbackItem
 
+    overdue = FeedbackItem.next_due_at < utcnow()
     open_rows = db.session.execute(
-        select(Department.name, FeedbackItem.priority, func.count(FeedbackItem.id))
-        .join(Department, Department.id == FeedbackItem.department_id)
+        select(
+            Department.name,
+            FeedbackItem.priority,
+            func.count(FeedbackItem.id),
+            func.count(FeedbackItem.id).filter(overdue),
+        )
+        .outerjoin(Department, Department.id == FeedbackItem.department_id)
         .where(
             FeedbackItem.status.in_(OPEN_STATUSES),
             *([FeedbackItem.department_id.in_(departments)] if departments is not None else []),
@@ -281,13 +327,11 @@ def complaints_block(period: Period, departments: list[int] | None) -> dict[str,
     ).all()
     priorities = ("urgent", "high", "normal", "low")
     table: dict[str, dict[str, int]] = defaultdict(dict)
-    for department, priority, count in open_rows:
-        table[department][priority] = count
-    breached_now = select(func.count(FeedbackItem.id)).where(
-        FeedbackItem.status.in_(OPEN_STATUSES),
-        FeedbackItem.next_due_at < utcnow(),
-        *([FeedbackItem.department_id.in_(departments)] if departments is not None else []),
-    )
+    breached_now = 0
+    for department, priority, count, late in open_rows:
+        breached_now += late or 0
+        if department is not None:
+            table[department][priority] = count
     previous = period.previous()
 
     def median(metric: str, which: Period) -> float | None:
@@ -303,7 +347,7 @@ def complaints_block(period: Period, departments: list[int] | None) -> dict[str,
     return {
         "priorities": priorities,
         "open_table": sorted(table.items()),
-        "breached_now": db.session.scalar(breached_now) or 0,
+        "breached_now": breached_now,
         "breaches_in_period": sum(count for count, _t in breaches.values()),
         "first_response": Change(
             median("feedback.first_response", period),
@@ -331,23 +375,21 @@ def community_block(period: Period, _departments: list[int] | None) -> dict[str,
     topics = rollups.totals_by_key("community.topics", period.start, period.end)
     new_topics = sum(count for count, _t in topics.values())
     accepted = topics.get("accepted", (0, 0))[0]
-    unanswered = (
-        db.session.scalar(
-            select(func.count(Topic.id)).where(
+    flagged = select(PostFlag.post_id).where(PostFlag.resolved_at.is_(None))
+    unanswered, queue = db.session.execute(
+        select(
+            select(func.count(Topic.id))
+            .where(
                 Topic.state == "visible",
                 Topic.reply_count == 0,
                 Topic.created_at < utcnow() - timedelta(hours=48),
             )
+            .scalar_subquery(),
+            select(func.count(Post.id))
+            .where((Post.state == "pending") | Post.id.in_(flagged))
+            .scalar_subquery(),
         )
-        or 0
-    )
-    flagged = select(PostFlag.post_id).where(PostFlag.resolved_at.is_(None))
-    queue = (
-        db.session.scalar(
-            select(func.count(Post.id)).where((Post.state == "pending") | Post.id.in_(flagged))
-        )
-        or 0
-    )
+    ).one()
     return {
         "new_topics": new_topics,
         "accepted_rate": accepted / new_topics if new_topics else None,
@@ -359,10 +401,55 @@ def community_block(period: Period, _departments: list[int] | None) -> dict[str,
 # --- Customer 360 ----------------------------------------------------------------------------
 
 
-def feedback_section(user: User) -> dict[str, Any]:
-    from portal.feedback.queries import customer_items
+def _per_request(user: User, name: str, load: Any) -> Any:
+    """The timeline and the sections of one 360 page share what they read about a customer."""
+    from flask import g
 
-    return {"items": customer_items(user)[:20]}
+    store = g.setdefault("_customer_360", {})
+    if (user.id, name) not in store:
+        store[(user.id, name)] = load()
+    return store[(user.id, name)]
+
+
+def _feedback_items(user: User) -> list[Any]:
+    from sqlalchemy.orm import joinedload
+
+    from portal.feedback.models import FeedbackItem
+
+    return _per_request(
+        user,
+        "feedback",
+        lambda: list(
+            db.session.scalars(
+                select(FeedbackItem)
+                .where(FeedbackItem.user_id == user.id)
+                .options(joinedload(FeedbackItem.order))
+                .order_by(FeedbackItem.created_at.desc(), FeedbackItem.id.desc())
+                .limit(50)
+            )
+        ),
+    )
+
+
+def _topics(user: User) -> list[Any]:
+    from portal.community.models import Topic
+
+    return _per_request(
+        user,
+        "topics",
+        lambda: list(
+            db.session.scalars(
+                select(Topic)
+                .where(Topic.author_id == user.id)
+                .order_by(Topic.created_at.desc())
+                .limit(50)
+            )
+        ),
+    )
+
+
+def feedback_section(user: User) -> dict[str, Any]:
+    return {"items": _feedback_items(user)[:20]}
 
 
 def surveys_section(user: User) -> dict[str, Any]:
@@ -374,46 +461,28 @@ def surveys_section(user: User) -> dict[str, Any]:
 def community_section(user: User) -> dict[str, Any]:
     from portal.community.models import Post, Topic
 
-    posts = (
-        db.session.scalar(
-            select(func.count(Post.id)).where(Post.author_id == user.id, Post.state == "visible")
-        )
-        or 0
-    )
-    answers = (
-        db.session.scalar(
+    posts, answers = db.session.execute(
+        select(
+            select(func.count(Post.id))
+            .where(Post.author_id == user.id, Post.state == "visible")
+            .scalar_subquery(),
             select(func.count(Topic.id))
             .join(Post, Post.id == Topic.accepted_post_id)
             .where(Post.author_id == user.id)
+            .scalar_subquery(),
         )
-        or 0
-    )
-    topics = list(
-        db.session.scalars(
-            select(Topic)
-            .where(Topic.author_id == user.id)
-            .order_by(Topic.created_at.desc())
-            .limit(5)
-        )
-    )
-    return {"posts": posts, "accepted_answers": answers, "topics": topics}
+    ).one()
+    return {"posts": posts or 0, "accepted_answers": answers or 0, "topics": _topics(user)[:5]}
 
 
 def timeline_entries(user: User) -> list[TimelineEntry]:
     from flask import url_for
 
-    from portal.community.models import Topic
     from portal.community.services import topic_url
-    from portal.feedback.models import FeedbackItem
     from portal.surveys.models import Response, Survey
 
     entries: list[TimelineEntry] = []
-    for item in db.session.scalars(
-        select(FeedbackItem)
-        .where(FeedbackItem.user_id == user.id)
-        .order_by(FeedbackItem.created_at.desc())
-        .limit(50)
-    ):
+    for item in _feedback_items(user):
         entries.append(
             TimelineEntry(
                 item.created_at,
@@ -433,9 +502,7 @@ def timeline_entries(user: User) -> list[TimelineEntry]:
         entries.append(
             TimelineEntry(submitted, "survey", gettext("Answered “%(title)s”", title=title))
         )
-    for topic in db.session.scalars(
-        select(Topic).where(Topic.author_id == user.id).order_by(Topic.created_at.desc()).limit(50)
-    ):
+    for topic in _topics(user):
         entries.append(
             TimelineEntry(
                 topic.created_at,
@@ -470,6 +537,10 @@ def register() -> None:
     ):
         rollups.register_rollup(metric, _feedback_metric(metric))
     rollups.register_rollup("community.topics", community_topics)
+    rollups.register_rollup("survey.deal_breaker", deal_breakers)
+    rollups.register_rollup("customers.joined", joined_by_source)
+    rollups.register_rollup("customers.referred", joined_by_referrer)
+    rollups.register_snapshot(customer_snapshot_rows)
     register_dashboard_block("staff/blocks/satisfaction.html", satisfaction_block, order=10)
     register_dashboard_block("staff/blocks/complaints.html", complaints_block, order=20)
     register_dashboard_block("staff/blocks/community.html", community_block, order=30)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
+from flask import g, has_app_context
 from sqlalchemy import BigInteger, Date, Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.db import utcnow
+from portal.core.db import UTCDateTime, utcnow
 from portal.extensions import db
 
 RollupRow = tuple[date, int | None, str, int, int]
@@ -35,6 +36,67 @@ class DailyMetric(db.Model):  # type: ignore[name-defined,misc]
     key: Mapped[str] = mapped_column(String(60), default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class InsightSnapshot(db.Model):  # type: ignore[name-defined,misc]
+    """Figures about the present that would need a scan of a big table (all customers' value):
+    computed by the job with the rollups, read by the dashboard in one small query."""
+
+    __tablename__ = "insight_snapshot"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+SnapshotRow = tuple[str, int, int]
+SNAPSHOT_BUILDERS: list[Callable[[], Iterable[SnapshotRow]]] = []
+
+
+def register_snapshot(builder: Callable[[], Iterable[SnapshotRow]]) -> None:
+    if builder not in SNAPSHOT_BUILDERS:
+        SNAPSHOT_BUILDERS.append(builder)
+
+
+def refresh_snapshot() -> int:
+    """Replace the snapshot with what the builders compute now."""
+    now = utcnow()
+    rows = {}
+    for builder in SNAPSHOT_BUILDERS:
+        for key, count, total in builder():
+            rows[key] = {"key": key, "count": int(count), "total": int(total), "computed_at": now}
+    db.session.execute(delete(InsightSnapshot))
+    if rows:
+        db.session.execute(InsightSnapshot.__table__.insert(), list(rows.values()))
+    db.session.flush()
+    _forget()
+    return len(rows)
+
+
+def snapshot() -> dict[str, tuple[int, int]]:
+    """{key: (count, total)} of the last refresh; empty before the first one."""
+    cache = _cache()
+    if "snapshot" not in cache:
+        cache["snapshot"] = {
+            key: (int(count), int(total))
+            for key, count, total in db.session.execute(
+                select(InsightSnapshot.key, InsightSnapshot.count, InsightSnapshot.total)
+            )
+        }
+    return cache["snapshot"]
+
+
+def _cache() -> dict:
+    """Per request (application context): a page reads each window of rollups once."""
+    if not has_app_context():
+        return {}
+    return g.setdefault("_rollup_cache", {})
+
+
+def _forget() -> None:
+    if has_app_context():
+        g.pop("_rollup_cache", None)
 
 
 def register_rollup(metric: str, builder: Builder) -> None:
@@ -66,18 +128,21 @@ def rebuild(start: date, end: date, metrics: Iterable[str] | None = None) -> int
             db.session.execute(DailyMetric.__table__.insert(), rows)
         written += len(rows)
     db.session.flush()
+    _forget()
     return written
 
 
 def refresh_recent(days: int = 2) -> int:
     """The periodic job: today and yesterday change as work happens."""
     today = utcnow().date()
-    return rebuild(today - timedelta(days=days - 1), today + timedelta(days=1))
+    written = rebuild(today - timedelta(days=days - 1), today + timedelta(days=1))
+    return written + refresh_snapshot()
 
 
 def rebuild_all(since: date | None = None) -> int:
     today = utcnow().date()
-    return rebuild(since or today - timedelta(days=3 * 366), today + timedelta(days=1))
+    written = rebuild(since or today - timedelta(days=3 * 366), today + timedelta(days=1))
+    return written + refresh_snapshot()
 
 
 def _filters(metric: str, start: datetime, end: datetime, departments: list[int] | None) -> list:
@@ -94,13 +159,35 @@ def _filters(metric: str, start: datetime, end: datetime, departments: list[int]
 def totals_by_key(
     metric: str, start: datetime, end: datetime, departments: list[int] | None = None
 ) -> dict[str, tuple[int, int]]:
-    """{key: (count, total)} summed over the period."""
-    rows = db.session.execute(
-        select(DailyMetric.key, func.sum(DailyMetric.count), func.sum(DailyMetric.total))
-        .where(*_filters(metric, start, end, departments))
-        .group_by(DailyMetric.key)
-    ).all()
-    return {key: (int(count or 0), int(total or 0)) for key, count, total in rows}
+    """{key: (count, total)} summed over the period.
+
+    Every metric of the same window is read by one query and kept for the request, so a page
+    pays one query per window (period, previous period) and department filter, not per figure.
+    """
+    cache = _cache()
+    window = ("window", start.date(), end.date(), tuple(departments or ()), departments is None)
+    if window not in cache:
+        conditions = [
+            DailyMetric.metric.in_(sorted(ROLLUP_BUILDERS)),
+            DailyMetric.day >= start.date(),
+            DailyMetric.day < end.date() + timedelta(days=1),
+        ]
+        if departments is not None:
+            conditions.append(DailyMetric.department_id.in_(departments))
+        totals: dict[str, dict[str, tuple[int, int]]] = {}
+        for name, key, count, total in db.session.execute(
+            select(
+                DailyMetric.metric,
+                DailyMetric.key,
+                func.sum(DailyMetric.count),
+                func.sum(DailyMetric.total),
+            )
+            .where(*conditions)
+            .group_by(DailyMetric.metric, DailyMetric.key)
+        ):
+            totals.setdefault(name, {})[key] = (int(count or 0), int(total or 0))
+        cache[window] = totals
+    return dict(cache[window].get(metric, {}))
 
 
 def counts_by_day(

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import CustomerValue, Role, Touchpoint, User
 from portal.core import audit
@@ -79,55 +79,129 @@ class CustomerFigures:
     currency: str = "EUR"
 
 
-def customer_figures(period: Period) -> CustomerFigures:
+def customer_snapshot_rows() -> list[tuple[str, int, int]]:
+    """The customer figures of the present, for the snapshot the job refreshes: how many
+    customers, golden ones and their 12-month revenue, lapsed ones, customers per stage."""
     customer_ids = _customers_query().subquery()
     customers = db.session.scalar(select(func.count()).select_from(customer_ids)) or 0
-    value = select(
-        func.count().filter(CustomerValue.is_golden),
-        func.coalesce(func.sum(CustomerValue.spend_12m_minor).filter(CustomerValue.is_golden), 0),
-        func.coalesce(func.sum(CustomerValue.spend_12m_minor), 0),
-        func.count().filter(CustomerValue.is_lapsed),
-    )
-    golden, golden_revenue, revenue, lapsed = db.session.execute(value).one()
-    stages = db.session.execute(
-        select(CustomerValue.stage, func.count())
-        .group_by(CustomerValue.stage)
-        .order_by(func.count().desc())
-    ).all()
-    joined = (User.joined_at >= period.start) & (User.joined_at < period.end)
-    sources = [
-        (source or "unknown", count)
-        for source, count in db.session.execute(
-            select(User.acquisition_source, func.count(User.id))
-            .where(User.id.in_(select(customer_ids.c.id)), joined)
-            .group_by(User.acquisition_source)
-            .order_by(func.count(User.id).desc())
-        ).all()
+    golden, golden_revenue, revenue, lapsed = db.session.execute(
+        select(
+            func.count().filter(CustomerValue.is_golden),
+            func.coalesce(
+                func.sum(CustomerValue.spend_12m_minor).filter(CustomerValue.is_golden), 0
+            ),
+            func.coalesce(func.sum(CustomerValue.spend_12m_minor), 0),
+            func.count().filter(CustomerValue.is_lapsed),
+        )
+    ).one()
+    rows = [
+        ("customers.all", customers, 0),
+        ("customers.golden", golden or 0, int(golden_revenue or 0)),
+        ("customers.revenue_12m", 0, int(revenue or 0)),
+        ("customers.lapsed", lapsed or 0, 0),
     ]
-    referred = db.session.execute(
-        select(User.referred_by_id, func.count(User.id))
-        .where(User.referred_by_id.is_not(None), joined)
-        .group_by(User.referred_by_id)
-        .order_by(func.count(User.id).desc())
-        .limit(10)
-    ).all()
-    leaders_by_id = {
-        u.id: u
-        for u in db.session.scalars(select(User).where(User.id.in_([row[0] for row in referred])))
+    rows += [
+        (f"customers.stage:{stage}", count, 0)
+        for stage, count in db.session.execute(
+            select(CustomerValue.stage, func.count()).group_by(CustomerValue.stage)
+        )
+        if stage
+    ]
+    return rows
+
+
+def _joined_customers(start: date, end: date) -> Any:
+    from portal.staff.insight import _day_bounds
+
+    low, high = _day_bounds(start, end)
+    return (
+        (User.joined_at >= low)
+        & (User.joined_at < high)
+        & User.id.in_(select(_customers_query().subquery().c.id))
+    )
+
+
+def joined_by_source(start: date, end: date) -> list[Any]:
+    """Rollup rows: new customers per day by how they heard about us."""
+    day = func.date(User.joined_at)
+    rows = db.session.execute(
+        select(day, User.acquisition_source, func.count(User.id))
+        .where(_joined_customers(start, end))
+        .group_by(day, User.acquisition_source)
+    )
+    return [(_as_day(when), None, source or "unknown", count, 0) for when, source, count in rows]
+
+
+def joined_by_referrer(start: date, end: date) -> list[Any]:
+    """Rollup rows: new customers per day by the customer who brought them (key: their id)."""
+    day = func.date(User.joined_at)
+    rows = db.session.execute(
+        select(day, User.referred_by_id, func.count(User.id))
+        .where(_joined_customers(start, end), User.referred_by_id.is_not(None))
+        .group_by(day, User.referred_by_id)
+    )
+    return [(_as_day(when), None, str(referrer), count, 0) for when, referrer, count in rows]
+
+
+def _as_day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def customer_figures(period: Period) -> CustomerFigures:
+    """Read from the snapshot and the daily rollups only: the cost does not grow with the
+    number of customers. Before the first refresh the snapshot is computed on the spot."""
+    from portal.staff import rollups
+
+    snap = rollups.snapshot() or {
+        key: (count, total) for key, count, total in customer_snapshot_rows()
     }
-    new_customers = sum(count for _source, count in sources)
+    golden, golden_revenue = snap.get("customers.golden", (0, 0))
+    revenue = snap.get("customers.revenue_12m", (0, 0))[1]
+    stages = sorted(
+        (
+            (key.partition(":")[2], count)
+            for key, (count, _total) in snap.items()
+            if key.startswith("customers.stage:")
+        ),
+        key=lambda row: (-row[1], row[0]),
+    )
+    joined = rollups.totals_by_key("customers.joined", period.start, period.end)
+    sources = sorted(
+        ((source, count) for source, (count, _t) in joined.items() if count),
+        key=lambda row: (-row[1], row[0]),
+    )
+    referred = sorted(
+        (
+            (int(key), count)
+            for key, (count, _t) in rollups.totals_by_key(
+                "customers.referred", period.start, period.end
+            ).items()
+            if key.isdigit() and count
+        ),
+        key=lambda row: (-row[1], row[0]),
+    )[:10]
+    leaders_by_id = (
+        {
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(User.id.in_([row[0] for row in referred]))
+            )
+        }
+        if referred
+        else {}
+    )
     return CustomerFigures(
-        customers=customers,
-        golden=golden or 0,
+        customers=snap.get("customers.all", (0, 0))[0],
+        golden=golden,
         golden_revenue_share=(golden_revenue / revenue) if revenue else 0.0,
-        revenue_12m_minor=int(revenue or 0),
-        lapsed=lapsed or 0,
-        stages=[(stage, count) for stage, count in stages],
-        sources=[(source, count) for source, count in sources],
+        revenue_12m_minor=revenue,
+        lapsed=snap.get("customers.lapsed", (0, 0))[0],
+        stages=stages,
+        sources=sources,
         referral_leaders=[
             (leaders_by_id[uid], count) for uid, count in referred if uid in leaders_by_id
         ],
-        new_customers=new_customers,
+        new_customers=sum(count for _source, count in sources),
     )
 
 
@@ -187,7 +261,10 @@ def get_customer_or_404(user_id: int) -> User:
     from flask import abort
 
     user = db.session.scalar(
-        select(User).join(User.roles).where(User.id == user_id, Role.name == "customer")
+        select(User)
+        .join(User.roles)
+        .options(joinedload(User.value))  # type: ignore[attr-defined]
+        .where(User.id == user_id, Role.name == "customer")
     )
     if user is None:
         abort(404)
@@ -232,7 +309,7 @@ class Customer360:
 def customer_360(user: User) -> Customer360:
     """Everything about one customer; the view of personal data is written to the audit log."""
     audit.record_view("customer.view", object_type="user", object_id=user.id)
-    value = db.session.get(CustomerValue, user.id)
+    value = user.value  # type: ignore[attr-defined]
     orders = list(
         db.session.scalars(
             select(Order).where(Order.user_id == user.id).order_by(Order.placed_at.desc()).limit(50)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +14,7 @@ from portal.core.csvexport import csv_response
 from portal.core.nav import has_role, register_nav, register_staff_nav
 from portal.staff import services
 from portal.staff.charts import bar_chart, column_chart
-from portal.staff.forms import TOUCHPOINT_LABELS, TouchpointForm
+from portal.staff.forms import TOUCHPOINT_LABELS, MailTemplateForm, ResetForm, TouchpointForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard_blueprint(bp, ("agent", "moderator", "manager", "admin"))
@@ -227,6 +228,116 @@ def audit_log() -> ResponseReturnValue:
     )
 
 
+TEMPLATE_ROLES = ("manager", "admin")
+
+
+@bp.route("/mail-templates")
+def mail_templates() -> ResponseReturnValue:
+    from portal.staff import mailtemplates
+
+    require_roles(*TEMPLATE_ROLES)
+    return render_template(
+        "staff/mail_templates/list.html",
+        kinds=mailtemplates.KINDS,
+        locales=mailtemplates.LOCALES,
+        kind_labels=mailtemplates.KIND_LABELS,
+        edited=mailtemplates.all_stored(),
+    )
+
+
+def _template_or_404(kind: str, locale: str) -> None:
+    from portal.staff import mailtemplates
+
+    require_roles(*TEMPLATE_ROLES)
+    if kind not in mailtemplates.KINDS or locale not in mailtemplates.LOCALES:
+        abort(404)
+
+
+@bp.route("/mail-templates/<kind>/<locale>", methods=["GET", "POST"])
+def mail_template_edit(kind: str, locale: str) -> ResponseReturnValue:
+    from portal.core import audit
+    from portal.extensions import db
+    from portal.staff import mailtemplates
+
+    _template_or_404(kind, locale)
+    template = mailtemplates.stored(kind, locale)
+    form = MailTemplateForm(kind)
+    if request.method == "GET":
+        if template is not None:
+            form.subject.data = template.subject
+            form.body_text.data = template.body_text
+            form.body_html.data = template.body_html or ""
+        else:
+            form.subject.data, form.body_text.data = mailtemplates.default_source(kind, locale)
+    preview = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            if form.save.data:
+                if template is None:
+                    template = mailtemplates.MailTemplate(kind=kind, locale=locale)
+                    db.session.add(template)
+                template.subject = form.subject.data
+                template.body_text = form.body_text.data
+                template.body_html = (form.body_html.data or "").strip() or None
+                template.updated_by_id = current_user.id
+                audit.record(
+                    "mail_template.edit",
+                    object_type="mail_template",
+                    object_id=f"{kind}:{locale}",
+                    detail={"subject": form.subject.data[:255]},
+                )
+                db.session.commit()
+                flash(_("The template was saved."), "success")
+                return redirect(url_for("staff.mail_template_edit", kind=kind, locale=locale))
+        else:
+            status = 422
+    if status == 200:
+        try:
+            with force_locale(locale):
+                preview = mailtemplates.render(
+                    kind,
+                    form.subject.data or "",
+                    form.body_text.data or "",
+                    form.body_html.data,
+                    mailtemplates.SAMPLES[kind],
+                )
+        except mailtemplates.TemplateProblem:
+            preview = None
+    return render_template(
+        "staff/mail_templates/edit.html",
+        form=form,
+        reset_form=ResetForm(),
+        kind=kind,
+        locale=locale,
+        kind_label=mailtemplates.KIND_LABELS[kind],
+        variables=mailtemplates.VARIABLES[kind],
+        template=template,
+        preview=preview,
+    ), status
+
+
+@bp.route("/mail-templates/<kind>/<locale>/reset", methods=["POST"])
+def mail_template_reset(kind: str, locale: str) -> ResponseReturnValue:
+    from portal.core import audit
+    from portal.extensions import db
+    from portal.staff import mailtemplates
+
+    _template_or_404(kind, locale)
+    form = ResetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    template = mailtemplates.stored(kind, locale)
+    if template is not None:
+        db.session.delete(template)
+        audit.record(
+            "mail_template.reset", object_type="mail_template", object_id=f"{kind}:{locale}"
+        )
+        db.session.commit()
+    flash(_("The template is back to the default."), "success")
+    return redirect(url_for("staff.mail_template_edit", kind=kind, locale=locale))
+
+
 def _department_choices() -> list[tuple[int, str]]:
     from sqlalchemy import select
 
@@ -286,4 +397,11 @@ register_staff_nav(
     has_role(*INSIGHT_ROLES),
     order=10,
     prefix="/staff/customers",
+)
+register_staff_nav(
+    "staff.mail_templates",
+    _l("Mail templates"),
+    has_role(*TEMPLATE_ROLES),
+    order=70,
+    prefix="/staff/mail-templates",
 )

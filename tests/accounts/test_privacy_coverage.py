@@ -45,6 +45,7 @@ EXEMPT = {
     "mail_campaign": "campaigns started by staff (the sender's id only)",
     "api_key": "keys created by admins (the creator's id only)",
     "feedback_event": "status and routing history: who on staff did what, no content",
+    "mail_template": "follow-up mail templates edited by managers (the editor's id only)",
 }
 
 

@@ -45,3 +45,30 @@ def test_dashboard_period_customer_search_and_touchpoint(
     touchpoints = page.locator("#touchpoints")
     expect(touchpoints).to_contain_text("Thanked her for two years with us.")
     check(page, "touchpoint-logged")
+
+
+def test_manager_edits_previews_and_resets_a_greeting(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    t = Translator("en")
+    page = open_page()
+    login(page, portal, "manager@example.com")
+    page.goto(portal.url("/staff/"))
+    click_through(page.get_by_role("link", name=t("Mail templates")))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Mail templates"))
+    check(page, "mail-templates")
+    page.goto(portal.url("/staff/mail-templates/birthday/lv"))
+    subject = page.get_by_label(t("Subject"), exact=True)
+    expect(subject).to_have_value(re.compile(r"\{\{ name \}\}"))
+    subject.fill("Sveicieni, {{ config }}")
+    click_through(page.get_by_role("button", name=t("Save")))
+    expect(page.locator("#subject-error")).to_contain_text("config")
+    check(page, "mail-template-refused")
+    subject.fill("Daudz laimes, {{ name }}!")
+    click_through(page.get_by_role("button", name=t("Preview")))
+    expect(page.get_by_role("heading", name=t("Preview with sample data"))).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Daudz laimes, Anna!")
+    check(page, "mail-template-preview")
+    click_through(page.get_by_role("button", name=t("Save")))
+    click_through(page.get_by_role("button", name=t("Reset to the default")))
+    expect(subject).not_to_have_value("Daudz laimes, {{ name }}!")

@@ -128,6 +128,7 @@ class World:
             "cause_id": 1,
             "block": "referrals",
             "locale": "lv",
+            "kind": "birthday",
             "action": "assign",
             "code": "NOPE",
         }

@@ -45,6 +45,7 @@ OBJECT_ACCESS: dict[str, set[str]] = {
     "surveys_staff.translate": {"manager", "admin"},
     "feedback_admin.rule_edit": {"manager", "admin"},
     "jobs_outbox.message_detail": {"admin"},
+    "staff.mail_template_edit": {"manager", "admin"},
 }
 
 #: GET routes with arguments where the argument is itself the credential or the page is public.

@@ -12,6 +12,7 @@ from portal.core.csvexport import safe_cell
 from portal.extensions import db
 from portal.orders.models import Order
 from tests.conftest import csrf_from
+from tests.staff.conftest import count_queries
 
 
 def _customer(app, make_user, email="cust360@example.com", number="A-1001", **profile):
@@ -123,12 +124,50 @@ def test_log_touchpoint_and_coupon(app, make_user, logged_in):
     assert "THANKS-10" in client.get(f"/staff/customers/{user_id}").get_data(as_text=True)
 
 
+def _refresh(app):
+    """What the periodic job does: today's rollups and the customer snapshot."""
+    from portal.staff.rollups import refresh_recent
+
+    with app.app_context():
+        refresh_recent()
+        db.session.commit()
+
+
 def test_dashboard_shows_customer_figures(app, make_user, logged_in):
-    _customer(app, make_user, acquisition_source="friend")
+    friend_id = _customer(app, make_user, acquisition_source="friend")
+    make_user("brought1@example.com", referred_by_id=friend_id, acquisition_source="friend")
+    make_user("brought2@example.com", referred_by_id=friend_id, acquisition_source="social")
     client = logged_in("boss@example.com", roles=("manager",))
+    _refresh(app)
     body = client.get("/staff/?days=7").get_data(as_text=True)
     assert "Golden customers" in body and "Where new customers came from" in body
-    assert "A friend" in body
+    assert "A friend" in body and "Social media" in body
+    assert "Carla Customer" in body  # brought two new customers
+    export = client.get("/staff/export/customers.csv?days=7").get_data(as_text=True)
+    assert "golden,1" in export.replace("\r", "")
+    assert "new in period,3" in export.replace("\r", "")
+
+
+def test_dashboard_reads_customer_figures_from_the_snapshot(app, make_user, logged_in):
+    """Until the job runs again the dashboard shows the last snapshot, not a live scan: the
+    number of customers does not change what a view costs."""
+    client = logged_in("snap@example.com", roles=("manager",))
+    _customer(app, make_user, "first@example.com", number="S-1", acquisition_source="press")
+    _refresh(app)
+    with count_queries(app) as few:
+        client.get("/staff/?days=30")
+    for n in range(15):
+        _customer(app, make_user, f"more{n}@example.com", number=f"S-{n + 2}")
+    with count_queries(app) as many:
+        body = client.get("/staff/export/customers.csv?days=30").get_data(as_text=True)
+    assert "golden,1" in body.replace("\r", "")  # the snapshot, not yet refreshed
+    _refresh(app)
+    with count_queries(app) as refreshed:
+        client.get("/staff/?days=30")
+    body = client.get("/staff/export/customers.csv?days=30").get_data(as_text=True)
+    assert "golden,16" in body.replace("\r", "")
+    assert few.count == refreshed.count
+    assert many.count <= few.count
 
 
 def test_exports_are_csv_and_neutralise_formulas(app, make_user, logged_in):
@@ -176,3 +215,55 @@ def test_audit_log_is_for_admins_and_searchable(app, make_user):
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(user_id)))
         assert entry is not None and entry.actor.email == "viewer@example.com"
+
+
+def test_customer_360_query_count_does_not_grow_with_the_customers_history(
+    app, make_user, logged_in
+):
+    user_id = _customer(app, make_user, "history@example.com", number="H-0")
+    client = logged_in("historian@example.com", roles=("manager",))
+    with count_queries(app) as few:
+        assert client.get(f"/staff/customers/{user_id}").status_code == 200
+    for n in range(1, 8):
+        make_user(f"friend{n}@example.com", referred_by_id=user_id)
+        with app.app_context():
+            db.session.add(
+                Order(
+                    number=f"H-{n}",
+                    user_id=user_id,
+                    status="delivered",
+                    total_minor=10_00,
+                    placed_at=datetime(2026, 9, n, tzinfo=UTC),
+                )
+            )
+            db.session.add(Touchpoint(user_id=user_id, kind="call", note=f"call {n}"))
+            db.session.commit()
+    with count_queries(app) as many:
+        body = client.get(f"/staff/customers/{user_id}").get_data(as_text=True)
+    assert "H-7" in body and "call 7" in body
+    assert many.count == few.count
+
+
+def test_demo_data_fills_every_customer_block_and_tells_the_stories(app, client):
+    from portal.core.demo import DEMO_PASSWORD, load_demo_data
+    from tests.conftest import login
+
+    with app.app_context():
+        assert load_demo_data()
+        db.session.commit()
+        anna = db.session.scalar(select(User).where(User.email == "anna@example.com"))
+        olga = db.session.scalar(select(User).where(User.email == "olga@example.com"))
+        anna_id, olga_id = anna.id, olga.id
+    assert login(client, "manager@example.com", DEMO_PASSWORD).status_code == 302
+    body = client.get("/staff/").get_data(as_text=True)
+    assert "No referrals in this period." not in body
+    assert "A friend" in body and "Search engine" in body
+    figures = client.get("/staff/export/customers.csv").get_data(as_text=True)
+    new_in_period = int(figures.split("new in period,")[1].split()[0])
+    assert new_in_period >= 5
+    leaders = client.get("/staff/export/referrals.csv").get_data(as_text=True)
+    assert f",{anna_id},2" in leaders
+    anna_page = client.get(f"/staff/customers/{anna_id}").get_data(as_text=True)
+    assert "BDAY-5A7C21" in anna_page and "Marta Kalniņa" in anna_page
+    assert "Nothing logged yet." not in anna_page
+    assert "COMEBACK-15" in client.get(f"/staff/customers/{olga_id}").get_data(as_text=True)
