@@ -1,7 +1,7 @@
 """mail templates edited by managers
 
 Revision ID: 0750
-Revises: 0300
+Revises: 0700
 Create Date: 2026-11-24 14:38:01.372833
 
 """
@@ -13,7 +13,7 @@ import portal.core.db  # noqa: F401 - column types used below
 
 # revision identifiers, used by Alembic.
 revision = '0750'
-down_revision = '0300'
+down_revision = '0700'
 branch_labels = None
 depends_on = None
 
