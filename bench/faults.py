@@ -602,6 +602,32 @@ def audit(env: dict[str, str], acks: Acks, received: list[str]) -> dict[str, Any
     return report
 
 
+def _wait_for_sending(env: dict[str, str], timeout: float) -> int:
+    """Wait until the worker is sending something; how many messages are being sent."""
+    from sqlalchemy import create_engine, func, select
+
+    from portal.jobs.models import OutboxMessage
+
+    engine = create_engine(env["DATABASE_URL"])
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as connection:
+                sending = int(
+                    connection.execute(
+                        select(func.count(OutboxMessage.id)).where(
+                            OutboxMessage.status == "sending"
+                        )
+                    ).scalar()
+                    or 0
+                )
+            if sending or time.monotonic() > deadline:
+                return sending
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
 def wait_for_mail(env: dict[str, str], timeout: float) -> None:
     """Until nothing is pending or sending (or the timeout)."""
     from sqlalchemy import create_engine, func, select
@@ -740,7 +766,9 @@ def run_scenario(args: argparse.Namespace, scenario: str) -> dict[str, Any]:
             customer.start()
             time.sleep(0.05)
         print(f"   {len(customers)} customers for {duration} s", flush=True)
-        time.sleep(max(duration / 3 - (time.monotonic() - started), 1))
+        # The fault a third of the way in; the worker while the survey invitations go out.
+        fault_at = 5 if scenario == "worker-kill" else duration / 3
+        time.sleep(max(fault_at - (time.monotonic() - started), 1))
         if scenario == "pg-restart":
             print("   restarting PostgreSQL", flush=True)
             pg_restart(outage)
@@ -773,12 +801,15 @@ def run_scenario(args: argparse.Namespace, scenario: str) -> dict[str, Any]:
         elif scenario == "worker-kill":
             for _ in range(2):
                 assert portal.worker is not None
-                print("   killing the worker (SIGKILL)", flush=True)
+                # Kill it while it sends (the SMTP server answers slowly): a job mid-way.
+                sending = _wait_for_sending(portal.env, 30)
+                print(f"   killing the worker (SIGKILL) while {sending} sending", flush=True)
                 os.killpg(portal.worker.pid, signal.SIGKILL)
                 portal.worker.wait()
+                verdict_notes.append(f"worker killed while {sending} messages were sending")
                 time.sleep(3)
                 portal.start_worker()
-                time.sleep(duration / 6)
+                time.sleep(5)
         for customer in customers:
             customer.join(timeout=duration + 120)
         ran = time.monotonic() - started
@@ -853,6 +884,9 @@ def summarise(
     print(f"   {scenario}: {verdict}")
     print(f"   requests {len(hits)}, writes tried {writes}, acknowledged {acked}")
     print(f"   write answers other than 302: {dict(refused)}; mail: {mail}")
+    odd = Counter((h.action, h.status) for h in hits if h.status not in (200, 302))
+    if odd:
+        print(f"   answers other than 200/302 by action: {dict(odd)}")
     if bad:
         print(f"   errors by action: {dict(Counter((h.action, h.status) for h in bad))}")
     for note in notes + outage.notes:
