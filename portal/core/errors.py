@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -41,9 +42,13 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("errors/400.html", reason=error.description), code
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> tuple[str, int]:
+    def _unexpected(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if isinstance(error, OperationalError):
+            # The database is unreachable (restarting, failing over) or too busy: a temporary
+            # state, said as such, so clients and balancers retry instead of giving up.
+            return render_template("errors/500.html"), 503, {"Retry-After": "5"}
         if app.config.get("PROPAGATE_EXCEPTIONS") and app.testing:
             raise error
         return render_template("errors/500.html"), 500

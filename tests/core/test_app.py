@@ -155,3 +155,17 @@ def test_language_switcher_refuses_foreign_next(client):
 )
 def test_safe_next(target, expected):
     assert safe_next(target) == expected
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(app, client, monkeypatch):
+    """While PostgreSQL restarts, pages say "try again" (503) rather than "broken" (500)."""
+    from sqlalchemy.exc import OperationalError
+
+    def down():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setitem(app.view_functions, "core.home", down)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "try again" in response.get_data(as_text=True)
