@@ -212,6 +212,13 @@ class Customer(threading.Thread):
         return False
 
     def run(self) -> None:
+        try:
+            self.act()
+        except Exception as error:
+            self.load.crashes.append(f"{self.email}: {error!r}")
+            raise
+
+    def act(self) -> None:
         if not self.sign_in():
             self.load.failed_sign_ins += 1
             return
@@ -331,6 +338,7 @@ class Load:
     hits: list[Hit] = field(default_factory=list)
     acks: Acks = field(default_factory=Acks)
     failed_sign_ins: int = 0
+    crashes: list[str] = field(default_factory=list)
 
 
 # --- The portal under test --------------------------------------------------------------------
@@ -521,7 +529,9 @@ def seed(users: int) -> dict[str, Any]:
                 Category.staff_only.is_(False),
             )
         )
-        data["topics"] = [f"{id_}-{slug}" for id_, slug in db.session.execute(public)]
+        data["topics"] = [
+            f"{id_}-{urllib.parse.quote(slug)}" for id_, slug in db.session.execute(public)
+        ]
         return data
 
 
@@ -857,6 +867,8 @@ def summarise(
     writes = sum(1 for h in hits if h.action in WRITES)
     refused = Counter(h.status for h in hits if h.action in WRITES and h.status not in (302, 0))
     failures: list[str] = []
+    if load.crashes:
+        failures.append(f"{len(load.crashes)} simulated customers crashed: {load.crashes[0]}")
     if load.failed_sign_ins:
         failures.append(f"{load.failed_sign_ins} customers could not sign in")
     if scenario in ("load", "smtp-down", "worker-kill", "redis-down") and bad:
