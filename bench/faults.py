@@ -232,6 +232,7 @@ class Customer(threading.Thread):
             (self.new_feedback, 2),
             (self.feedback_reply, 1),
             (self.survey, 1),
+            (self.password_reset, 1),
         ]
         functions, weights = zip(*actions, strict=True)
         while time.monotonic() < self.load.stop_at:
@@ -312,6 +313,12 @@ class Customer(threading.Thread):
         )
         if status == 302:
             self.load.acks.feedback_replies.append(marker)
+
+    def password_reset(self) -> None:
+        """Ask for a reset link: mail queued while the customers work (SMTP, worker faults)."""
+        status, _, _ = self.hit("reset form", "/reset")
+        if status == 200:
+            self.hit("ask for a reset", "/reset", {"email": self.email})
 
     def survey(self) -> None:
         if not self.invitations:
@@ -922,7 +929,7 @@ def summarise(
     return row
 
 
-WRITES = {"reply", "file feedback", "feedback reply", "answer survey"}
+WRITES = {"reply", "file feedback", "feedback reply", "answer survey", "ask for a reset"}
 
 
 def write_results(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
