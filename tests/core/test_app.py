@@ -169,3 +169,21 @@ def test_an_unreachable_database_answers_503_with_retry_after(app, client, monke
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert "try again" in response.get_data(as_text=True)
+
+
+def test_a_commit_that_fails_for_the_database_answers_503(app, client, monkeypatch):
+    """The request's commit runs after the view: a database gone by then is still a 503."""
+    from sqlalchemy.exc import OperationalError
+
+    from portal.extensions import db
+
+    def commit_fails():
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    # As in production: Flask hands an exception raised after the view to the 500 handler.
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    with app.app_context():
+        monkeypatch.setattr(db.session, "commit", commit_fails)
+        response = client.get("/")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
