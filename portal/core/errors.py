@@ -76,4 +76,27 @@ def _database_unavailable() -> ResponseReturnValue:
         }
         headers = {"Content-Type": "application/problem+json", "Retry-After": "5"}
         return problem, 503, headers
-    return render_template("errors/500.html"), 503, {"Retry-After": "5"}
+    try:
+        body = render_template("errors/500.html")
+    except Exception:  # the page's layout reads the signed-in user: the database again
+        _roll_back()
+        body = _plain_unavailable_page()
+    return body, 503, {"Retry-After": "5"}
+
+
+def _plain_unavailable_page() -> str:
+    from flask_babel import gettext
+    from markupsafe import escape
+
+    heading, message = (
+        "Something went wrong on our side",
+        ("Nothing you did caused this. Please try again in a moment."),
+    )
+    try:
+        heading, message = gettext(heading), gettext(message)
+    except Exception:  # the language is chosen from the user's profile, in the database
+        current_app.logger.debug("Unavailable page in English", exc_info=True)
+    return (
+        f"<!doctype html><meta charset=utf-8><title>{escape(heading)}</title>"
+        f"<h1>{escape(heading)}</h1><p>{escape(message)}</p>"
+    )

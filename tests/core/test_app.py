@@ -187,3 +187,18 @@ def test_a_commit_that_fails_for_the_database_answers_503(app, client, monkeypat
         response = client.get("/")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
+
+
+def test_the_503_page_is_served_even_when_its_layout_needs_the_database(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from portal.core import errors
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT user", {}, Exception("connection refused"))
+
+    monkeypatch.setitem(app.view_functions, "core.home", down)
+    monkeypatch.setattr(errors, "render_template", down)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "try again" in response.get_data(as_text=True)
