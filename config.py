@@ -129,6 +129,10 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # When Redis dies, the thread that notices switches the process to the in-memory
+    # fallback; a request other threads had in flight against Redis at that moment is let
+    # through (and logged) instead of failing with a 500.
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     # Public pages rendered for visitors, kept per worker process (0 pages: off).
     PAGE_CACHE_SIZE = _int("PAGE_CACHE_SIZE", 256)

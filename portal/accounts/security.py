@@ -48,6 +48,45 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
+class HashingOutsideTransactions:
+    """The password hashing context, run with no database transaction open.
+
+    Argon2 is slow on purpose (tens to hundreds of milliseconds, more on a busy machine). A
+    sign-in is a POST, so on SQLite its transaction starts with BEGIN IMMEDIATE and holds the
+    write lock from its first query: hashing inside it queued every concurrent sign-in (and
+    every other writer) behind the hash, and under load requests failed with "database is
+    locked". Before hashing or verifying, a transaction that has only read is ended (loaded
+    objects stay loaded); the writes that follow (sign-in tracking) start a short one. The
+    sign-in itself starts with a reading transaction (``READ_FIRST_ENDPOINTS``).
+    """
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+    def hash(self, *args: Any, **kwargs: Any) -> Any:
+        self._release()
+        return self._context.hash(*args, **kwargs)
+
+    def verify(self, *args: Any, **kwargs: Any) -> Any:
+        self._release()
+        return self._context.verify(*args, **kwargs)
+
+    @staticmethod
+    def _release() -> None:
+        from flask import has_app_context
+
+        from portal.core.db import release_idle_transaction, write_intent
+        from portal.extensions import db
+
+        if has_app_context():
+            release_idle_transaction(db.session())
+            # What follows (sign-in tracking, a new hash) writes.
+            write_intent.set(True)
+
+
 class PortalPasswordUtil(PasswordUtil):
     def validate(self, password: str, is_register: bool, **kwargs: Any) -> tuple[list | None, str]:
         errors, normalised = super().validate(password, is_register, **kwargs)

@@ -123,6 +123,7 @@ def active_suspensions() -> list[tuple[MemberSuspension, User]]:
 def moderate_post(moderator: User, post: Post, action: str, reason: str) -> None:
     if action not in POST_ACTIONS:
         raise ModerationError(action)
+    services.lock_for_update(post.topic, post.topic.category, post=post)
     was_pending = post.state == "pending"
     if action in ("approve", "restore"):
         post.hidden_reason = None
@@ -148,6 +149,7 @@ def moderate_post(moderator: User, post: Post, action: str, reason: str) -> None
 def moderate_topic(moderator: User, topic: Topic, action: str, reason: str) -> None:
     if action not in TOPIC_ACTIONS:
         raise ModerationError(action)
+    services.lock_for_update(topic)
     if action in ("lock", "unlock"):
         topic.is_locked = action == "lock"
     else:
@@ -157,6 +159,7 @@ def moderate_topic(moderator: User, topic: Topic, action: str, reason: str) -> N
 
 
 def move_topic(moderator: User, topic: Topic, target: Category, reason: str) -> None:
+    services.lock_for_update(topic, topic.category, target)
     source = topic.category
     if source.id == target.id:
         return

@@ -161,6 +161,36 @@ def check_can_post(user: User, now: datetime | None = None) -> None:
 # --- Counters -------------------------------------------------------------------------------
 
 
+def lock_for_update(
+    topic: Topic | None = None, *categories: Category | None, post: Post | None = None
+) -> None:
+    """Lock and reload the rows whose counters a write is about to change.
+
+    The counters (last position, reply and post counts, votes, revision) are read, changed
+    and written back. SQLite runs one writer at a time, but PostgreSQL's READ COMMITTED lets
+    two requests read the same values: two replies took the same position (the second failed
+    on the unique constraint) and one's count was lost. Call before changing anything; the
+    order (topic, categories by id, post) is the same everywhere, so writers queue instead of
+    deadlocking.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
+    rows: list[tuple[Any, int]] = []
+    if topic is not None:
+        rows.append((Topic, topic.id))
+    ids = sorted({c.id for c in categories if c is not None and c.id is not None})
+    rows += [(Category, category_id) for category_id in ids]
+    if post is not None:
+        rows.append((Post, post.id))
+    for model, row_id in rows:
+        db.session.execute(
+            select(model)
+            .where(model.id == row_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+
+
 def _touch(topic: Topic) -> None:
     topic.revision = (topic.revision or 0) + 1
 
@@ -222,6 +252,7 @@ def _new_post(user: User, topic: Topic, body: str, now: datetime) -> Post:
 
 
 def create_topic(user: User, category: Category, title: str, body: str) -> Topic:
+    lock_for_update(None, category)
     now = utcnow()
     check_can_post(user, now)
     topic = Topic(
@@ -248,6 +279,7 @@ def create_topic(user: User, category: Category, title: str, body: str) -> Topic
 
 
 def reply(user: User, topic: Topic, body: str) -> Post:
+    lock_for_update(topic, topic.category)
     if topic.is_locked and not user.is_staff:
         raise PostingRefused(_l("This topic is locked; it takes no new replies."))
     now = utcnow()
@@ -264,6 +296,7 @@ def reply(user: User, topic: Topic, body: str) -> Post:
 
 def edit_post(user: User, post: Post, body: str, title: str | None = None) -> None:
     check_suspension(user)
+    lock_for_update(post.topic, post=post)
     if body != post.body_markdown:
         db.session.add(
             PostRevision(post_id=post.id, editor_id=user.id, body_markdown=post.body_markdown)
@@ -293,6 +326,7 @@ def check_suspension(user: User) -> None:
 
 def delete_own_post(user: User, post: Post) -> None:
     """Soft delete: the text stays for moderators, readers see that it was removed."""
+    lock_for_update(post.topic, post.topic.category, post=post)
     post.deleted_at = utcnow()
     set_post_state(post, "deleted")
     topic = post.topic
@@ -318,6 +352,7 @@ def vote(user: User, post: Post) -> bool:
     """Add the user's vote; a second vote by the same user changes nothing. True if counted."""
     if post.author_id == user.id:
         return False
+    lock_for_update(post.topic, post=post)
     try:
         with db.session.begin_nested():
             db.session.add(PostVote(post_id=post.id, user_id=user.id))
@@ -332,6 +367,7 @@ def vote(user: User, post: Post) -> bool:
 
 
 def unvote(user: User, post: Post) -> bool:
+    lock_for_update(post.topic, post=post)
     result: Any = db.session.execute(
         delete(PostVote).where(PostVote.post_id == post.id, PostVote.user_id == user.id)
     )
@@ -349,6 +385,7 @@ def accept_answer(topic: Topic, post: Post | None) -> None:
     """Mark ``post`` as the accepted answer (None clears it)."""
     if post is not None and (post.topic_id != topic.id or post.position == 1):
         raise ValueError("an answer is a reply in the same topic")
+    lock_for_update(topic)
     topic.accepted_post_id = post.id if post is not None else None
     _touch(topic)
     db.session.flush()
@@ -365,6 +402,7 @@ def accept_answer(topic: Topic, post: Post | None) -> None:
 
 
 def mark_official(post: Post, official: bool = True) -> None:
+    lock_for_update(post.topic, post=post)
     topic = post.topic
     post.is_official = official
     if official:
@@ -383,6 +421,7 @@ def flag_post(user: User, post: Post, reason: str, note: str | None = None) -> b
 
     Returns False when this member had already flagged the post (nothing changes).
     """
+    lock_for_update(post.topic, post.topic.category, post=post)
     try:
         with db.session.begin_nested():
             db.session.add(PostFlag(post_id=post.id, user_id=user.id, reason=reason, note=note))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Alembic's batch mode on SQLite needs every constraint to have a name.
@@ -81,6 +81,41 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+_WROTE_KEY = "transaction_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(session: Session, _context: Any) -> None:
+    session.info[_WROTE_KEY] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_write(session: Session) -> None:
+    session.info.pop(_WROTE_KEY, None)
+
+
+def release_idle_transaction(session: Session) -> bool:
+    """End the session's transaction if it has only read, keeping loaded objects loaded.
+
+    For slow work in the middle of a unit of work (hashing a password): on SQLite a writing
+    request's transaction holds the database's write lock from its first query, and keeping
+    it through the slow part makes every other writer wait (and, past the busy timeout, fail).
+    A transaction that has written anything is left alone. True when one was ended.
+    """
+    if not session.in_transaction() or session.info.get(_WROTE_KEY):
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+    return True
 
 
 #: Names of database objects that migrations create by hand and models cannot describe

@@ -62,13 +62,19 @@ def register_extensions(app: Flask) -> None:
 
 def _init_security(app: Flask) -> None:
     from portal.accounts.models import Role, User, WebAuthn
-    from portal.accounts.security import OutboxMailUtil, PortalPasswordUtil, PortalRegisterForm
+    from portal.accounts.security import (
+        HashingOutsideTransactions,
+        OutboxMailUtil,
+        PortalPasswordUtil,
+        PortalRegisterForm,
+    )
 
     datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn)
     # init_app() only takes forms; the utility classes are read from the instance.
     security._mail_util_cls = OutboxMailUtil
     security._password_util_cls = PortalPasswordUtil
     security.init_app(app, datastore, register_form=PortalRegisterForm)
+    security.pwd_context = HashingOutsideTransactions(security.pwd_context)  # type: ignore[assignment]
 
     @user_registered.connect_via(app)
     def _on_registered(

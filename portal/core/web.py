@@ -14,10 +14,17 @@ from portal.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+#: POSTs that read, then hash a password, then write: they start with a reading transaction
+#: (no write lock while the storm of sign-ins after a restart looks users up), and the hashing
+#: step ends it and declares the write (portal.accounts.security.HashingOutsideTransactions).
+READ_FIRST_ENDPOINTS = frozenset({"security.login"})
+
 
 def register_request_hooks(app: Flask) -> None:
     def _declare_write_intent() -> None:
-        write_intent.set(request.method not in SAFE_METHODS)
+        write_intent.set(
+            request.method not in SAFE_METHODS and request.endpoint not in READ_FIRST_ENDPOINTS
+        )
 
     # First of all hooks: extensions' own hooks (loading the user) may already query.
     app.before_request_funcs.setdefault(None, []).insert(0, _declare_write_intent)

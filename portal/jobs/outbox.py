@@ -28,6 +28,7 @@ Delivery guarantee
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.core.db import utcnow
@@ -197,11 +199,40 @@ def deliver(message_id: int) -> bool:
         if message.status == "pending":
             _schedule_retry(message.id, message.next_attempt_at)
         return False
-    message.status = "sent"
-    message.sent_at = utcnow()
-    message.last_error = None
-    db.session.commit()
+    _record_sent(message.id)
     return True
+
+
+def _store_sent(message_id: int) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .values(status="sent", sent_at=utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _record_sent(message_id: int) -> None:
+    """Mark a message the server accepted as sent, waiting out a database that is away.
+
+    Giving up here would leave the row "sending", and the sweep would send the message
+    again: a database restart or fail-over while the worker sends must not make copies.
+    Tries for ``MAIL_RECORD_SENT_SECONDS`` (well under ``MAIL_SENDING_TIMEOUT``).
+    """
+    deadline = time.monotonic() + float(current_app.config.get("MAIL_RECORD_SENT_SECONDS", 120))
+    delay = 0.2
+    while True:
+        try:
+            _store_sent(message_id)
+            return
+        except OperationalError:
+            db.session.rollback()
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("Recording outbox message %s as sent failed; retrying", message_id)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _schedule_retry(message_id: int, when: Any) -> None:

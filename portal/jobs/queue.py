@@ -76,26 +76,42 @@ class JobQueue:
         if self._periodic_done:
             return names
         self._periodic_done = True
-        self.huey.periodic_task(crontab(), name="outbox.sweep.periodic")(self.in_app(_sweep_now))
+        self.huey.periodic_task(crontab(), name="outbox.sweep.periodic")(
+            self.in_app(_scheduled("outbox.sweep", SWEEP_CRON, _sweep_now))
+        )
         names.append("outbox.sweep")
         for task in PERIODIC_TASKS.values():
             minute, hour, day, month, day_of_week = task.cron.split()
             self.huey.periodic_task(
                 crontab(minute, hour, day, month, day_of_week), name=f"periodic.{task.name}"
-            )(self.in_app(_scheduled(task.name, run_periodic)))
+            )(self.in_app(_scheduled(task.name, task.cron, run_periodic)))
             names.append(task.name)
         return names
 
 
-def _scheduled(name: str, run: Callable[[str], Any]) -> Callable[[], Any]:
+SWEEP_CRON = "* * * * *"
+
+
+def _scheduled(name: str, cron: str, run: Callable[[str], Any]) -> Callable[[], Any]:
+    """The periodic task as huey runs it: once per occurrence, however many workers run.
+
+    Every worker process runs huey's scheduler, so with two workers (two machines, or a
+    worker beside each server) each occurrence is enqueued twice; the first run claims it.
+    """
+
     def run_scheduled() -> Any:
+        from portal.jobs.schedule import claim_occurrence
+
+        if not claim_occurrence(name, cron):
+            log.info("%s: this occurrence already ran in another worker", name)
+            return None
         return run(name)
 
     run_scheduled.__qualname__ = run_scheduled.__name__ = name
     return run_scheduled
 
 
-def _sweep_now() -> Any:
+def _sweep_now(_name: str) -> Any:
     from portal.jobs.sweep import sweep
 
     return sweep()

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+#: Claims of periodic occurrences ("schedule:<task>") are kept this long, then pruned.
+OCCURRENCE_CLAIMS_KEPT = timedelta(days=2)
+_CLAIM_PREFIX = "schedule:"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,53 @@ def once(task: str, occasion_key: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def last_occurrence(cron: str, now: datetime) -> datetime:
+    """The latest minute at or before ``now`` (aware UTC) that ``cron`` matches."""
+    from huey import crontab
+
+    matches = crontab(*cron.split())
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0, tzinfo=None)
+    for _ in range(60 * 24 * 366):
+        if matches(minute):
+            break
+        minute -= timedelta(minutes=1)
+    return minute.replace(tzinfo=UTC)
+
+
+def claim_occurrence(name: str, cron: str, now: datetime | None = None) -> bool:
+    """Claim the current occurrence of periodic task ``name``; False when a run already has.
+
+    The claim is a :func:`once` row in the run's own transaction: committed with the work,
+    gone if the work rolls back (then another worker's copy may do it).
+    """
+    from portal.core.db import utcnow
+
+    occurrence = last_occurrence(cron, now or utcnow())
+    return once(_CLAIM_PREFIX + name, occurrence.strftime("%Y-%m-%dT%H:%M"))
+
+
+def prune_occurrence_claims(now: datetime | None = None) -> int:
+    """Delete the claims of occurrences older than OCCURRENCE_CLAIMS_KEPT."""
+    from sqlalchemy import delete
+
+    from portal.core.db import utcnow
+    from portal.extensions import db
+    from portal.jobs.models import JobRun
+
+    cutoff = ((now or utcnow()) - OCCURRENCE_CLAIMS_KEPT).strftime("%Y-%m-%dT%H:%M")
+    # A range on the (task, occasion_key) index: "schedule;" is the prefix's successor.
+    result: Any = db.session.execute(
+        delete(JobRun)
+        .where(
+            JobRun.task >= _CLAIM_PREFIX,
+            JobRun.task < _CLAIM_PREFIX[:-1] + ";",
+            JobRun.occasion_key < cutoff,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ log = logging.getLogger(__name__)
 def sweep() -> dict[str, int]:
     """Release messages a dead worker left, hand due ones to the queue, start due batches."""
     from portal.jobs.queue import get_queue
+    from portal.jobs.schedule import prune_occurrence_claims
 
     released = outbox.release_stuck()
+    prune_occurrence_claims()
     queue = get_queue()
     due = outbox.due_ids()
     for message_id in due:

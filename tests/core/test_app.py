@@ -157,3 +157,50 @@ def test_language_switcher_refuses_foreign_next(client):
 )
 def test_safe_next(target, expected):
     assert safe_next(target) == expected
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(app, client, monkeypatch):
+    """While PostgreSQL restarts, pages say "try again" (503) rather than "broken" (500)."""
+    from sqlalchemy.exc import OperationalError
+
+    def down():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setitem(app.view_functions, "core.home", down)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "try again" in response.get_data(as_text=True)
+
+
+def test_a_commit_that_fails_for_the_database_answers_503(app, client, monkeypatch):
+    """The request's commit runs after the view: a database gone by then is still a 503."""
+    from sqlalchemy.exc import OperationalError
+
+    from portal.extensions import db
+
+    def commit_fails():
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    # As in production: Flask hands an exception raised after the view to the 500 handler.
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    with app.app_context():
+        monkeypatch.setattr(db.session, "commit", commit_fails)
+        response = client.get("/")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+
+
+def test_the_503_page_is_served_even_when_its_layout_needs_the_database(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from portal.core import errors
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT user", {}, Exception("connection refused"))
+
+    monkeypatch.setitem(app.view_functions, "core.home", down)
+    monkeypatch.setattr(errors, "render_template", down)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "try again" in response.get_data(as_text=True)

@@ -276,3 +276,42 @@ def test_worker_process_killed_while_sending_loses_nothing_and_sends_once(
         controller.stop()
         set_queue(app, previous)
         _clean_live_rows(app)
+
+
+def test_database_away_after_the_server_accepted_is_waited_out_not_sent_twice(
+    app, mailbox, monkeypatch
+):
+    """The database restarts between the SMTP server's 250 and the "sent" commit: the worker
+    retries the commit instead of leaving the row "sending" for the sweep to send again."""
+    from sqlalchemy.exc import OperationalError
+
+    address = f"dbaway{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address)
+        db.session.commit()
+        message_id = db.session.scalar(select(OutboxMessage.id))
+    store = outbox._store_sent
+    failures = [OperationalError("UPDATE outbox_message", {}, Exception("server closed"))] * 2
+
+    def flaky_store(message_id: int) -> None:
+        if failures:
+            raise failures.pop()
+        store(message_id)
+
+    monkeypatch.setattr(outbox, "_store_sent", flaky_store)
+    try:
+        with app.app_context():
+            assert outbox.deliver(message_id)
+            # The sweep, however late, finds nothing to release or send again.
+            assert outbox.release_stuck(now=utcnow() + timedelta(hours=1)) == 0
+            assert outbox.deliver_due() == 0
+        assert len(wait_for(lambda: mailbox.to(address))) == 1
+        time.sleep(0.3)
+        assert len(mailbox.to(address)) == 1
+        assert _statuses(app) == {"sent": 1}
+    finally:
+        with app.app_context():
+            db.session.execute(
+                OutboxMessage.__table__.delete().where(OutboxMessage.to_address == address)
+            )
+            db.session.commit()

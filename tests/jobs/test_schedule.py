@@ -80,3 +80,60 @@ def test_periodic_tasks_become_huey_crontabs(app):
         assert calls == ["ran"]
     finally:
         schedule.PERIODIC_TASKS.pop("test.nightly")
+
+
+def test_each_occurrence_runs_once_however_many_workers_enqueue_it(app):
+    """Every worker runs huey's scheduler: two workers enqueue each occurrence twice."""
+    calls: list[str] = []
+    schedule.register_periodic("test.twice", "30 2 * * *", lambda: calls.append("ran"))
+    try:
+        first = JobQueue(app, MemoryHuey("worker-a", results=False))
+        second = JobQueue(app, MemoryHuey("worker-b", results=False))
+        first.register_periodic_tasks()
+        second.register_periodic_tasks()
+        for queue in (first, second):
+            periodic = {t.name: t for t in queue.huey._registry.periodic_tasks}
+            queue.huey.execute(periodic["periodic.test.twice"])
+        assert calls == ["ran"]
+        with app.app_context():
+            claims = db.session.scalars(
+                select(JobRun.occasion_key).where(JobRun.task == "schedule:test.twice")
+            ).all()
+            assert len(claims) == 1 and claims[0].endswith("T02:30")
+    finally:
+        schedule.PERIODIC_TASKS.pop("test.twice")
+
+
+def test_an_occurrence_is_claimed_once_and_the_next_one_again(app):
+    utc = dt.UTC
+    with app.app_context():
+        at = dt.datetime(2026, 5, 1, 9, 7, 30, tzinfo=utc)
+        assert schedule.claim_occurrence("test.quarter", "*/15 * * * *", at)
+        later = dt.datetime(2026, 5, 1, 9, 14, 59, tzinfo=utc)
+        assert not schedule.claim_occurrence("test.quarter", "*/15 * * * *", later)
+        next_one = dt.datetime(2026, 5, 1, 9, 15, 1, tzinfo=utc)
+        assert schedule.claim_occurrence("test.quarter", "*/15 * * * *", next_one)
+
+
+def test_last_occurrence():
+    utc = dt.UTC
+    at = dt.datetime(2026, 5, 1, 9, 7, 30, tzinfo=utc)
+    assert schedule.last_occurrence("* * * * *", at) == dt.datetime(2026, 5, 1, 9, 7, tzinfo=utc)
+    assert schedule.last_occurrence("*/15 * * * *", at) == dt.datetime(2026, 5, 1, 9, 0, tzinfo=utc)
+    assert schedule.last_occurrence("30 2 * * *", at) == dt.datetime(2026, 5, 1, 2, 30, tzinfo=utc)
+    assert schedule.last_occurrence("30 10 * * *", at) == dt.datetime(
+        2026, 4, 30, 10, 30, tzinfo=utc
+    )
+
+
+def test_old_occurrence_claims_are_pruned_and_other_claims_kept(app):
+    utc = dt.UTC
+    with app.app_context():
+        old = dt.datetime(2026, 5, 1, 9, 0, tzinfo=utc)
+        assert schedule.claim_occurrence("test.prune", "* * * * *", old)
+        assert schedule.claim_occurrence("test.prune", "* * * * *", old + dt.timedelta(days=3))
+        assert schedule.once("greetings.birthdays", "user:1:2020")
+        removed = schedule.prune_occurrence_claims(old + dt.timedelta(days=3))
+        assert removed == 1
+        left = db.session.scalars(select(JobRun.task).order_by(JobRun.task)).all()
+        assert left == ["greetings.birthdays", "schedule:test.prune"]

@@ -1,0 +1,112 @@
+"""Password hashing runs with no transaction open: a sign-in never holds SQLite's write lock
+while argon2 works (found by bench/faults.py: concurrent sign-ins failed "database is locked")."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from portal import create_app
+from portal.core.db import release_idle_transaction
+from portal.extensions import db, security
+
+pytestmark = pytest.mark.live_db
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def file_app(tmp_path: Path) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lock.db'}",
+            "INSTANCE_DIR": str(tmp_path),
+            "MAIL_BACKEND": "null",
+            "RATELIMIT_ENABLED": False,
+        },
+    )
+    with app.app_context():
+        upgrade()
+        from portal.accounts.services import create_user, ensure_reference_data
+
+        ensure_reference_data()
+        create_user("lock@example.com", PASSWORD, name="Lock")
+        db.session.commit()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _writer_can_start(path: Path) -> bool:
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("email", ["lock@example.com", "nobody@example.com"])
+def test_sign_in_hashes_without_holding_the_write_lock(
+    file_app: Flask, tmp_path: Path, email: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "lock.db"
+    seen: list[bool] = []
+    with file_app.app_context():
+        # The passlib context itself, under whatever the portal wraps it in.
+        inner = getattr(security.pwd_context, "_context", security.pwd_context)
+    verify, hash_ = inner.verify, inner.hash
+
+    def spy_verify(*args: Any, **kwargs: Any) -> Any:
+        seen.append(_writer_can_start(path))
+        return verify(*args, **kwargs)
+
+    def spy_hash(*args: Any, **kwargs: Any) -> Any:
+        seen.append(_writer_can_start(path))
+        return hash_(*args, **kwargs)
+
+    monkeypatch.setattr(inner, "verify", spy_verify)
+    monkeypatch.setattr(inner, "hash", spy_hash)
+    client = file_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token
+    response = client.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+    )
+    assert response.status_code in (200, 302)
+    assert seen, "the password was never hashed or verified"
+    assert all(seen), "another writer could not start while the password was hashed"
+    if email == "lock@example.com":
+        assert response.status_code == 302
+
+
+def test_a_transaction_that_wrote_is_kept(file_app: Flask) -> None:
+    from portal.accounts.models import User
+
+    with file_app.app_context():
+        user = db.session.query(User).filter_by(email="lock@example.com").one()
+        assert release_idle_transaction(db.session()) is True
+        assert user.name == "Lock"  # still loaded: no query, no new transaction
+        assert not db.session().in_transaction()
+        user.name = "Changed"
+        db.session.flush()
+        assert release_idle_transaction(db.session()) is False
+        assert db.session().in_transaction()
+        db.session.rollback()
+        assert db.session.get(User, user.id).name == "Lock"
