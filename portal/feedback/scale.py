@@ -49,7 +49,10 @@ STAFF_REPLIES = (
     "We have asked the courier and will let you know what they say.",
 )
 RESOLUTIONS = {
-    "what_went_wrong": ("The parcel was handled roughly in transit.", "A wrong amount was charged."),
+    "what_went_wrong": (
+        "The parcel was handled roughly in transit.",
+        "A wrong amount was charged.",
+    ),
     "how_resolved": ("We sent a replacement.", "We refunded the difference."),
     "prevention": ("Stronger packaging for fragile items.", "A check of the billing run."),
 }
@@ -95,38 +98,39 @@ def generate_feedback(
     )
     counts = {"items": 0, "messages": 0, "events": 0, "breaches": 0}
     customers = population.count
-    fallback_agents = population.all_agents or [None]
+    fallback_agents: list[int | None] = list(population.all_agents) or [None]
     new_counters: dict[int, int] = {}
+
+    item_rows: list[dict[str, Any]] = []
+    message_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+
+    def event(
+        item_id: int,
+        action: str,
+        actor: int | None,
+        when: datetime,
+        to_value: str | None,
+        from_value: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        nonlocal next_event
+        event_rows.append(
+            {
+                "id": next_event,
+                "item_id": item_id,
+                "actor_id": actor,
+                "action": action,
+                "from_value": from_value,
+                "to_value": to_value,
+                "reason": reason,
+                "created_at": when,
+            }
+        )
+        next_event += 1
 
     for chunk_start in range(0, items if customers else 0, CHUNK):
         size = min(CHUNK, items - chunk_start)
-        item_rows: list[dict[str, Any]] = []
-        message_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
-
-        def event(
-            item_id: int,
-            action: str,
-            actor: int | None,
-            when: datetime,
-            to_value: str | None,
-            from_value: str | None = None,
-            reason: str | None = None,
-        ) -> None:
-            nonlocal next_event
-            event_rows.append(
-                {
-                    "id": next_event,
-                    "item_id": item_id,
-                    "actor_id": actor,
-                    "action": action,
-                    "from_value": from_value,
-                    "to_value": to_value,
-                    "reason": reason,
-                    "created_at": when,
-                }
-            )
-            next_event += 1
 
         for _ in range(size):
             item_id = next_item
@@ -150,9 +154,7 @@ def generate_feedback(
             agent = agents[int(rng.random() * len(agents))]
             # How long the work takes: mostly within the targets, a tail beyond them.
             answer_at = created + timedelta(hours=rng.lognormvariate(0, 0.8) * first_hours / 4)
-            done_at = answer_at + timedelta(
-                hours=rng.lognormvariate(0, 0.7) * resolution_hours / 4
-            )
+            done_at = answer_at + timedelta(hours=rng.lognormvariate(0, 0.7) * resolution_hours / 4)
             row: dict[str, Any] = {
                 "id": item_id,
                 "reference": f"FB-{year}-{counters[year]:06d}",
@@ -196,7 +198,7 @@ def generate_feedback(
             event(item_id, "routed", None, created, slug, reason=f"default; priority {priority}")
             status = "new"
             latest = created
-            if answer_at < now and rng.random() < 0.995:
+            if agent is not None and answer_at < now and rng.random() < 0.995:
                 # Assigned, then answered (which starts the work).
                 assigned_at = created + (answer_at - created) / 3
                 row["assignee_id"] = agent
@@ -275,6 +277,9 @@ def generate_feedback(
         counts["messages"] += len(message_rows)
         counts["events"] += len(event_rows)
         progress(size)
+        item_rows.clear()
+        message_rows.clear()
+        event_rows.clear()
     # The next reference the portal hands out follows the generated ones.
     for year, value in new_counters.items():
         counter = db.session.get(FeedbackCounter, year)

@@ -71,7 +71,12 @@ def _peak_mb() -> float:
 
 
 @portal_cli.command("seed-scale")
-@click.option("--small", is_flag=True, help="About a tenth of the full data set (see below).")
+@click.option(
+    "--small",
+    is_flag=True,
+    help="A tenth of the full data set: 10,000 customers, 100,000 orders, posts and survey "
+    "responses, 20,000 feedback items; the big topic keeps its 20,000 posts.",
+)
 @click.option("--full", is_flag=True, help="The full data set (the default).")
 @click.option("--customers", type=int, default=None, help="Customers (full: 100,000).")
 @click.option("--orders", type=int, default=None, help="Orders (full: 1,000,000).")
@@ -110,10 +115,21 @@ def seed_scale(
     if small and full:
         raise click.UsageError("Choose --small or --full, not both.")
     preset = PRESETS["small" if small else "full"]
-    chosen = (customers, orders, posts, big_topic_posts, responses, feedback)
-    customers, orders, posts, big, responses, feedback = (
-        value if value is not None else default for value, default in zip(chosen, preset)
+    # Counts not given follow the preset, in proportion to --customers when that is given.
+    ratio = customers / preset[0] if customers is not None else 1.0
+    customers = customers if customers is not None else preset[0]
+    orders, posts, responses, feedback = (
+        value if value is not None else round(default * ratio)
+        for value, default in zip(
+            (orders, posts, responses, feedback),
+            (preset[1], preset[2], preset[4], preset[5]),
+            strict=True,
+        )
     )
+    if big_topic_posts is not None:
+        big = big_topic_posts
+    else:
+        big = preset[3] if ratio >= 1 else min(preset[3], posts // 5)
     if any(count < 0 for count in (customers, orders, posts, big, responses, feedback)):
         raise click.UsageError("Counts cannot be negative.")
     present = already_seeded()

@@ -72,9 +72,7 @@ class Population:
 def already_seeded() -> int:
     """How many generated customers the database already has (seed-scale runs once)."""
     return int(
-        db.session.scalar(
-            select(func.count(User.id)).where(User.email.like(f"%@{SCALE_DOMAIN}"))
-        )
+        db.session.scalar(select(func.count(User.id)).where(User.email.like(f"%@{SCALE_DOMAIN}")))
         or 0
     )
 
