@@ -212,6 +212,19 @@ def seed_scale(
 
         phase("rollups", 1, run_rollups, lambda written: written)
 
+    def run_analyze(progress: Any) -> int:
+        # Fresh statistics, so the planner sees the tables' new sizes (a bulk load does not
+        # wait for autovacuum; without them PostgreSQL plans searches as if tables were empty).
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
+        connection.exec_driver_sql("ANALYZE")
+        db.session.commit()
+        progress(1)
+        return 0
+
+    phase("analyze", 1, run_analyze, lambda _result: 0)
+
     orders_done, community, surveys, items = (
         counts["orders"],
         counts["community"],
