@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, literal, or_, select, text, union
+from sqlalchemy import and_, func, literal, not_, or_, select, text, union, union_all
 
 from portal.community.models import Category, Post, Topic
 from portal.extensions import db
@@ -20,6 +21,8 @@ from portal.extensions import db
 MIN_TRIGRAM_LENGTH = 3
 #: Matches ranked per search, newest first: relevance is decided among these.
 SEARCH_WINDOW = 500
+#: How many of the newest posts a PostgreSQL search reads before it asks the trigram index.
+RECENT_POSTS = 10_000
 _OPEN, _CLOSE = "\x02", "\x03"  # highlight marks, swapped for <mark> after escaping
 
 
@@ -158,13 +161,38 @@ def _search_like(
     the ranking run on those few rows only, never on every post that matches.
     """
     patterns = [_like_pattern(term) for term in terms]
-    by_body = (
+    by_body: Any = (
         select(Post.id)
         .where(*(Post.body_markdown.ilike(pattern, escape="\\") for pattern in patterns))
         .order_by(Post.id.desc())
         .limit(SEARCH_WINDOW)
-        .subquery("by_body")
     )
+    if ranked:
+        # PostgreSQL cannot tell a common word from a rare one (its estimate for a trigram
+        # ILIKE is far too low), and a bitmap scan of a common word's trigram index reads
+        # every match. So look among the newest posts first: enough hits there and those are
+        # the candidates; otherwise the word is rare and the index returns few rows. One
+        # statement: the branch not taken is cut by a one-time filter, never run.
+        recent = (
+            select(Post.id.label("id"), Post.body_markdown.label("body"))
+            .order_by(Post.id.desc())
+            .limit(RECENT_POSTS)
+            .subquery("recent")
+        )
+        recent_hits = (
+            select(recent.c.id)
+            .where(*(recent.c.body.ilike(pattern, escape="\\") for pattern in patterns))
+            .order_by(recent.c.id.desc())
+            .limit(SEARCH_WINDOW)
+            .cte("recent_hits")
+        )
+        enough = select(func.count() >= limit).select_from(recent_hits).scalar_subquery()
+        indexed = by_body.subquery("indexed")
+        by_body = union_all(
+            select(recent_hits.c.id).where(enough),
+            select(indexed.c.id).where(not_(enough)),
+        )
+    by_body = by_body.subquery("by_body")
     by_title = (
         select(Post.id)
         .join(Topic, and_(Topic.id == Post.topic_id, Post.position == 1))
