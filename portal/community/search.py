@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, literal, or_, select, text
+from sqlalchemy import and_, func, literal, not_, or_, select, text, union, union_all
 
 from portal.community.models import Category, Post, Topic
 from portal.extensions import db
 
 MIN_TRIGRAM_LENGTH = 3
+#: Matches ranked per search, newest first: relevance is decided among these.
+SEARCH_WINDOW = 500
+#: How many of the newest posts a PostgreSQL search reads before it asks the trigram index.
+RECENT_POSTS = 10_000
 _OPEN, _CLOSE = "\x02", "\x03"  # highlight marks, swapped for <mark> after escaping
 
 
@@ -122,15 +127,19 @@ def _columns() -> tuple:
 
 
 def _search_fts5(terms: list[str], category_ids: list[int], limit: int) -> list[SearchHit]:
+    # Rank only the newest matches: FTS5 walks its index in rowid order and stops after the
+    # window, so a common word costs as little as a rare one however many posts there are.
+    # Snippets are cut in Python for the few hits shown (FTS5's snippet() would be computed
+    # for every row of the window).
     match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
     fts = text(
-        "SELECT rowid AS post_id, bm25(community_search, 4.0, 1.0) AS rank, "
-        "snippet(community_search, 1, :open, :close, '…', 32) AS snippet "
-        "FROM community_search WHERE community_search MATCH :match"
-    ).columns(post_id=db.Integer, rank=db.Float, snippet=db.Text)
-    found = fts.bindparams(open=_OPEN, close=_CLOSE, match=match).subquery("found")
+        "SELECT rowid AS post_id, bm25(community_search, 4.0, 1.0) AS rank "
+        "FROM community_search WHERE community_search MATCH :match "
+        "ORDER BY rowid DESC LIMIT :window"
+    ).columns(post_id=db.Integer, rank=db.Float)
+    found = fts.bindparams(match=match, window=SEARCH_WINDOW).subquery("found")
     rows = db.session.execute(
-        select(*_columns(), found.c.snippet, Post.body_markdown)
+        select(*_columns(), Post.body_markdown)
         .join(found, found.c.post_id == Post.id)
         .join(Topic, Topic.id == Post.topic_id)
         .join(Category, Category.id == Topic.category_id)
@@ -138,32 +147,73 @@ def _search_fts5(terms: list[str], category_ids: list[int], limit: int) -> list[
         .order_by(found.c.rank, Post.id.desc())
         .limit(limit)
     ).all()
-    hits = []
-    for row in rows:
-        snippet = row.snippet or ""
-        # A title-only match leaves no mark in the body: show the start of the body.
-        marked = highlight(snippet) if _OPEN in snippet else make_snippet(row.body_markdown, terms)
-        hits.append(SearchHit(*row[:7], snippet=marked))
-    return hits
+    return [SearchHit(*row[:7], snippet=make_snippet(row.body_markdown, terms)) for row in rows]
 
 
 def _search_like(
     terms: list[str], category_ids: list[int], limit: int, *, ranked: bool
 ) -> list[SearchHit]:
-    title_match = Post.position == 1
-    conditions = []
-    for term in terms:
-        pattern = _like_pattern(term)
-        conditions.append(
-            or_(
-                Post.body_markdown.ilike(pattern, escape="\\"),
-                and_(title_match, Topic.title.ilike(pattern, escape="\\")),
-            )
+    """Every term in the post's body, or (for a first post) in the topic's title.
+
+    Candidates come from two index-friendly branches, each the newest SEARCH_WINDOW: posts
+    whose body has every term (PostgreSQL: the body's trigram index), and first posts of
+    topics whose title has any term (the title's trigram index); the exact condition and
+    the ranking run on those few rows only, never on every post that matches.
+    """
+    patterns = [_like_pattern(term) for term in terms]
+    by_body: Any = (
+        select(Post.id)
+        .where(*(Post.body_markdown.ilike(pattern, escape="\\") for pattern in patterns))
+        .order_by(Post.id.desc())
+        .limit(SEARCH_WINDOW)
+    )
+    if ranked:
+        # PostgreSQL cannot tell a common word from a rare one (its estimate for a trigram
+        # ILIKE is far too low), and a bitmap scan of a common word's trigram index reads
+        # every match. So look among the newest posts first: enough hits there and those are
+        # the candidates; otherwise the word is rare and the index returns few rows. One
+        # statement: the branch not taken is cut by a one-time filter, never run.
+        recent = (
+            select(Post.id.label("id"), Post.body_markdown.label("body"))
+            .order_by(Post.id.desc())
+            .limit(RECENT_POSTS)
+            .subquery("recent")
         )
+        recent_hits = (
+            select(recent.c.id)
+            .where(*(recent.c.body.ilike(pattern, escape="\\") for pattern in patterns))
+            .order_by(recent.c.id.desc())
+            .limit(SEARCH_WINDOW)
+            .cte("recent_hits")
+        )
+        enough = select(func.count() >= limit).select_from(recent_hits).scalar_subquery()
+        indexed = by_body.subquery("indexed")
+        by_body = union_all(
+            select(recent_hits.c.id).where(enough),
+            select(indexed.c.id).where(not_(enough)),
+        )
+    by_body = by_body.subquery("by_body")
+    by_title = (
+        select(Post.id)
+        .join(Topic, and_(Topic.id == Post.topic_id, Post.position == 1))
+        .where(or_(*(Topic.title.ilike(pattern, escape="\\") for pattern in patterns)))
+        .order_by(Post.id.desc())
+        .limit(SEARCH_WINDOW)
+        .subquery("by_title")
+    )
+    candidates = union(select(by_body.c.id), select(by_title.c.id)).subquery("candidates")
+    conditions = [
+        or_(
+            Post.body_markdown.ilike(pattern, escape="\\"),
+            and_(Post.position == 1, Topic.title.ilike(pattern, escape="\\")),
+        )
+        for pattern in patterns
+    ]
     statement = (
         select(*_columns(), Post.body_markdown)
         .join(Topic, Topic.id == Post.topic_id)
         .join(Category, Category.id == Topic.category_id)
+        .where(Post.id.in_(select(candidates.c.id)))
         .where(*_visible_filters(category_ids), *conditions)
         .limit(limit)
     )
@@ -174,7 +224,8 @@ def _search_like(
         )
         statement = statement.order_by(score.desc(), Post.id.desc())
     else:
-        statement = statement.order_by(Post.created_at.desc(), Post.id.desc())
+        # Newest first by id (the order posts are written in).
+        statement = statement.order_by(Post.id.desc())
     return [
         SearchHit(*row[:7], snippet=make_snippet(row.body_markdown, terms))
         for row in db.session.execute(statement).all()

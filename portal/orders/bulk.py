@@ -47,3 +47,25 @@ def bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
         cursor.close()
     else:
         db.session.execute(insert(table), rows)
+
+
+def next_id(model: Any) -> int:
+    """The first free id of ``model``'s table: bulk rows carry explicit ids from here."""
+    from sqlalchemy import func, select
+
+    return int(db.session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
+
+
+def reset_sequences(*tables: str) -> None:
+    """After explicit ids, PostgreSQL's sequences must continue after the highest one."""
+    from sqlalchemy import text
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        db.session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608 - fixed names
+                f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
+            )
+        )

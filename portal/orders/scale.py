@@ -8,21 +8,22 @@ and written with executemany, with explicit ids so no row has to be read back.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import click
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.orders.bulk import bulk_insert
+from portal.orders.bulk import bulk_insert, next_id, reset_sequences
 from portal.orders.models import Order, OrderEvent, OrderItem
 
 CHUNK = 10_000
+#: Every generated account's e-mail domain: how a second run sees the data is there.
+SCALE_DOMAIN = "scale.example"
 FIRST_NAMES = (
     "Anna", "Jānis", "Piotr", "Olga", "Li", "Layla", "Ben", "Marta", "Ivan", "Sofia", "Omar",
     "Ewa", "Mei", "Kārlis", "Hana", "Tom", "Zofia", "Yusuf", "Līga", "Chen",
@@ -43,21 +44,37 @@ def _table(model: Any) -> Any:
     return model.__table__
 
 
-def _next_id(model: Any) -> int:
-    return int(db.session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
+@dataclass
+class Population:
+    """The generated customers, as the other generators need them (ids are contiguous)."""
+
+    first_user: int
+    count: int
+    #: Each customer's active period (start, length in seconds) and how much they buy.
+    starts: list[datetime] = field(default_factory=list)
+    spans: list[float] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    #: Agents created for the data set, by department id.
+    agents: dict[int, list[int]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+
+    def user_id(self, index: int) -> int:
+        return self.first_user + index
+
+    def locale(self, user_id: int) -> str:
+        return LOCALES[(user_id - self.first_user) % len(LOCALES)]
+
+    @property
+    def all_agents(self) -> list[int]:
+        return [agent for agents in self.agents.values() for agent in agents]
 
 
-def _reset_sequences() -> None:
-    """After explicit ids, PostgreSQL's sequences must continue after the highest one."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    for table in ("user", "order", "order_item", "order_event"):
-        db.session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608 - fixed names
-                f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
-            )
-        )
+def already_seeded() -> int:
+    """How many generated customers the database already has (seed-scale runs once)."""
+    return int(
+        db.session.scalar(select(func.count(User.id)).where(User.email.like(f"%@{SCALE_DOMAIN}")))
+        or 0
+    )
 
 
 def _catalogue(rng: random.Random) -> list[tuple[str, str, int]]:
@@ -92,153 +109,194 @@ def _status_path(age_days: float, rng: random.Random) -> list[str]:
     return ["placed", "paid", "processing", "shipped", "delivered"]
 
 
-def generate(
-    *, customers: int, orders: int, seed: int = 2026, echo: Callable[[str], Any] = print
-) -> dict[str, Any]:
-    """Insert ``customers`` customers and ``orders`` orders; commits as it goes."""
+Progress = Callable[[int], Any]
+AGENTS_PER_DEPARTMENT = 4
+
+
+def generate_customers(*, customers: int, rng: random.Random, progress: Progress) -> Population:
+    """Insert ``customers`` customers (and a few agents per department); commits."""
     from flask_security import hash_password
 
+    from portal.accounts.models import Department, department_members
     from portal.accounts.services import ensure_reference_data, get_role
     from portal.core.demo import DEMO_PASSWORD
 
-    rng = random.Random(seed)
     now = utcnow().replace(microsecond=0)
     ensure_reference_data()
     customer_role = get_role("customer").id
-    # One password for every generated customer, so load tests can sign in as any of them.
+    agent_role = get_role("agent").id
+    departments = list(db.session.scalars(select(Department.id).order_by(Department.id)))
+    # One password for every generated account, so load tests can sign in as any of them.
     password = hash_password(DEMO_PASSWORD)
     db.session.commit()
 
-    started = time.perf_counter()
-    first_user = _next_id(User)
-    counts = {"users": 0, "orders": 0, "items": 0, "events": 0}
-    # Each customer's active period [start, end] and how much they buy.
-    starts: list[datetime] = []
-    spans: list[float] = []
-    weights: list[float] = []
-    with click.progressbar(length=customers + orders, label="Generating") as bar:
-        for chunk_start in range(0, customers, CHUNK):
-            users, roles = [], []
-            for index in range(chunk_start, min(customers, chunk_start + CHUNK)):
-                user_id = first_user + index
-                joined = now - timedelta(days=rng.uniform(0, 4 * 365))
-                churned = rng.random() < 0.3
-                end = joined + (now - joined) * rng.random() if churned else now
-                starts.append(joined)
-                spans.append((end - joined).total_seconds())
-                weights.append(rng.paretovariate(1.3))
-                first = FIRST_NAMES[index % len(FIRST_NAMES)]
-                last = LAST_NAMES[(index // len(FIRST_NAMES)) % len(LAST_NAMES)]
-                users.append(
-                    {
-                        "id": user_id,
-                        "email": f"customer{user_id}@scale.example",
-                        "password": password,
-                        "active": True,
-                        "fs_uniquifier": f"{rng.getrandbits(128):032x}",
-                        "confirmed_at": joined.replace(tzinfo=None),
-                        "name": f"{first} {last}",
-                        "locale": LOCALES[index % len(LOCALES)],
-                        "timezone": "Europe/Riga",
-                        "newsletter_consent": rng.random() < 0.4,
-                        "acquisition_source": rng.choice(("search", "social", "friend", "advert")),
-                        "joined_at": joined,
-                        "referral_code": f"S{user_id:09d}",
-                    }
+    population = Population(first_user=next_id(User), count=customers)
+    for chunk_start in range(0, customers, CHUNK):
+        users, roles = [], []
+        for index in range(chunk_start, min(customers, chunk_start + CHUNK)):
+            user_id = population.user_id(index)
+            joined = now - timedelta(days=rng.uniform(0, 4 * 365))
+            churned = rng.random() < 0.3
+            end = joined + (now - joined) * rng.random() if churned else now
+            population.starts.append(joined)
+            population.spans.append((end - joined).total_seconds())
+            population.weights.append(rng.paretovariate(1.3))
+            first = FIRST_NAMES[index % len(FIRST_NAMES)]
+            last = LAST_NAMES[(index // len(FIRST_NAMES)) % len(LAST_NAMES)]
+            users.append(
+                _user_row(
+                    user_id,
+                    f"customer{user_id}@{SCALE_DOMAIN}",
+                    f"{first} {last}",
+                    population.locale(user_id),
+                    joined,
+                    password,
+                    rng,
                 )
-                roles.append({"user_id": user_id, "role_id": customer_role})
-            bulk_insert(_table(User), users)
-            bulk_insert(db.metadata.tables["roles_users"], roles)
-            counts["users"] += len(users)
-            bar.update(len(users))
-        db.session.commit()
-
-        catalogue = _catalogue(rng)
-        cumulative: list[float] = []
-        total = 0.0
-        for weight in weights:
-            total += weight
-            cumulative.append(total)
-        next_order, next_item, next_event = (
-            _next_id(Order),
-            _next_id(OrderItem),
-            _next_id(OrderEvent),
-        )
-        for chunk_start in range(0, orders, CHUNK):
-            size = min(CHUNK, orders - chunk_start)
-            owners = (
-                rng.choices(range(customers), cum_weights=cumulative, k=size) if customers else []
             )
-            order_rows, item_rows, event_rows = [], [], []
-            for owner in owners:
-                order_id = next_order
-                next_order += 1
-                placed = starts[owner] + timedelta(seconds=spans[owner] * rng.random())
-                path = _status_path((now - placed).total_seconds() / 86400, rng)
-                subtotal = 0
-                for _ in range(1 + int(rng.expovariate(1.2))):
-                    sku, name, price = catalogue[int(rng.random() ** 2 * len(catalogue))]
-                    quantity = 1 if rng.random() < 0.8 else rng.randint(2, 4)
-                    item_rows.append(
-                        {
-                            "id": next_item,
-                            "order_id": order_id,
-                            "sku": sku,
-                            "name": name,
-                            "quantity": quantity,
-                            "unit_price_minor": price,
-                        }
-                    )
-                    next_item += 1
-                    subtotal += price * quantity
-                shipping = 0 if subtotal >= 5000 else 499
-                times = {"placed": placed}
-                moment = placed
-                for status in path:
-                    if status != "placed":
-                        moment = min(now, moment + timedelta(hours=rng.uniform(0.2, 60)))
-                        times.setdefault(status, moment)
-                    event_rows.append(
-                        {
-                            "id": next_event,
-                            "order_id": order_id,
-                            "status": status,
-                            "occurred_at": times[status],
-                        }
-                    )
-                    next_event += 1
-                shipped = "shipped" in times
-                order_rows.append(
+            roles.append({"user_id": user_id, "role_id": customer_role})
+        bulk_insert(_table(User), users)
+        bulk_insert(db.metadata.tables["roles_users"], roles)
+        progress(len(users))
+    # The agents who answer feedback and post official answers, after the customers so the
+    # customers' ids stay one contiguous range.
+    agent_id = population.first_user + customers
+    users, roles, members = [], [], []
+    for department in departments:
+        for _ in range(AGENTS_PER_DEPARTMENT):
+            joined = now - timedelta(days=rng.uniform(365, 5 * 365))
+            name = f"{FIRST_NAMES[agent_id % len(FIRST_NAMES)]} (staff)"
+            users.append(
+                _user_row(
+                    agent_id, f"agent{agent_id}@{SCALE_DOMAIN}", name, "en", joined, password, rng
+                )
+            )
+            roles.append({"user_id": agent_id, "role_id": agent_role})
+            members.append({"department_id": department, "user_id": agent_id})
+            population.agents.setdefault(department, []).append(agent_id)
+            population.names[agent_id] = name
+            agent_id += 1
+    bulk_insert(_table(User), users)
+    bulk_insert(db.metadata.tables["roles_users"], roles)
+    bulk_insert(department_members, members)
+    reset_sequences("user")
+    db.session.commit()
+    return population
+
+
+def _user_row(
+    user_id: int,
+    email: str,
+    name: str,
+    locale: str,
+    joined: datetime,
+    password: str,
+    rng: random.Random,
+) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "email": email,
+        "password": password,
+        "active": True,
+        "fs_uniquifier": f"{rng.getrandbits(128):032x}",
+        "confirmed_at": joined.replace(tzinfo=None),
+        "name": name,
+        "locale": locale,
+        "timezone": "Europe/Riga",
+        "newsletter_consent": rng.random() < 0.4,
+        "acquisition_source": rng.choice(("search", "social", "friend", "advert")),
+        "joined_at": joined,
+        "referral_code": f"S{user_id:09d}",
+    }
+
+
+def generate_orders(
+    *, population: Population, orders: int, rng: random.Random, progress: Progress
+) -> dict[str, int]:
+    """Insert ``orders`` orders of the population's customers, big spenders more; commits."""
+    now = utcnow().replace(microsecond=0)
+    customers = population.count
+    counts = {"orders": 0, "items": 0, "events": 0}
+    catalogue = _catalogue(rng)
+    cumulative: list[float] = []
+    total = 0.0
+    for weight in population.weights:
+        total += weight
+        cumulative.append(total)
+    next_order, next_item, next_event = next_id(Order), next_id(OrderItem), next_id(OrderEvent)
+    for chunk_start in range(0, orders if customers else 0, CHUNK):
+        size = min(CHUNK, orders - chunk_start)
+        owners = rng.choices(range(customers), cum_weights=cumulative, k=size)
+        order_rows, item_rows, event_rows = [], [], []
+        for owner in owners:
+            order_id = next_order
+            next_order += 1
+            placed = population.starts[owner] + timedelta(
+                seconds=population.spans[owner] * rng.random()
+            )
+            path = _status_path((now - placed).total_seconds() / 86400, rng)
+            subtotal = 0
+            for _ in range(1 + int(rng.expovariate(1.2))):
+                sku, name, price = catalogue[int(rng.random() ** 2 * len(catalogue))]
+                quantity = 1 if rng.random() < 0.8 else rng.randint(2, 4)
+                item_rows.append(
                     {
-                        "id": order_id,
-                        "number": f"SC-{order_id:08d}",
-                        "user_id": first_user + owner,
-                        "status": path[-1],
-                        "currency": "EUR",
-                        "subtotal_minor": subtotal,
-                        "shipping_minor": shipping,
-                        "tax_minor": round(subtotal * 21 / 121),
-                        "total_minor": subtotal + shipping,
-                        "carrier": CARRIERS[order_id % len(CARRIERS)] if shipped else None,
-                        "tracking_number": f"TR{order_id:010d}LV" if shipped else None,
-                        "placed_at": placed,
-                        "paid_at": times.get("paid"),
-                        "shipped_at": times.get("shipped"),
-                        "delivered_at": times.get("delivered"),
-                        "created_at": placed,
-                        "updated_at": moment,
+                        "id": next_item,
+                        "order_id": order_id,
+                        "sku": sku,
+                        "name": name,
+                        "quantity": quantity,
+                        "unit_price_minor": price,
                     }
                 )
-            bulk_insert(_table(Order), order_rows)
-            bulk_insert(_table(OrderItem), item_rows)
-            bulk_insert(_table(OrderEvent), event_rows)
-            db.session.commit()
-            counts["orders"] += len(order_rows)
-            counts["items"] += len(item_rows)
-            counts["events"] += len(event_rows)
-            bar.update(size)
-    _reset_sequences()
+                next_item += 1
+                subtotal += price * quantity
+            shipping = 0 if subtotal >= 5000 else 499
+            times = {"placed": placed}
+            moment = placed
+            for status in path:
+                if status != "placed":
+                    moment = min(now, moment + timedelta(hours=rng.uniform(0.2, 60)))
+                    times.setdefault(status, moment)
+                event_rows.append(
+                    {
+                        "id": next_event,
+                        "order_id": order_id,
+                        "status": status,
+                        "occurred_at": times[status],
+                    }
+                )
+                next_event += 1
+            shipped = "shipped" in times
+            order_rows.append(
+                {
+                    "id": order_id,
+                    "number": f"SC-{order_id:08d}",
+                    "user_id": population.user_id(owner),
+                    "status": path[-1],
+                    "currency": "EUR",
+                    "subtotal_minor": subtotal,
+                    "shipping_minor": shipping,
+                    "tax_minor": round(subtotal * 21 / 121),
+                    "total_minor": subtotal + shipping,
+                    "carrier": CARRIERS[order_id % len(CARRIERS)] if shipped else None,
+                    "tracking_number": f"TR{order_id:010d}LV" if shipped else None,
+                    "placed_at": placed,
+                    "paid_at": times.get("paid"),
+                    "shipped_at": times.get("shipped"),
+                    "delivered_at": times.get("delivered"),
+                    "created_at": placed,
+                    "updated_at": moment,
+                }
+            )
+        bulk_insert(_table(Order), order_rows)
+        bulk_insert(_table(OrderItem), item_rows)
+        bulk_insert(_table(OrderEvent), event_rows)
+        db.session.commit()
+        counts["orders"] += len(order_rows)
+        counts["items"] += len(item_rows)
+        counts["events"] += len(event_rows)
+        progress(size)
+    reset_sequences("order", "order_item", "order_event")
     db.session.commit()
-    seconds = time.perf_counter() - started
-    rows = counts["users"] * 2 + counts["orders"] + counts["items"] + counts["events"]
-    return {"rows": rows, "seconds": seconds, **counts}
+    return counts

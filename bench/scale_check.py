@@ -1,0 +1,120 @@
+"""Check the pages that must not slow down with the scale data (`flask portal seed-scale`).
+
+Times community search (Chinese included) and the first and last page of the big topic
+through the test client, in process, and counts each request's queries. Run against the
+instance the data was seeded into:
+
+    FLASK_APP=wsgi.py PORTAL_INSTANCE_DIR=... [DATABASE_URL=...] .venv/bin/python bench/scale_check.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import event
+
+from portal import create_app
+from portal.extensions import db
+
+SEARCHES = (
+    "物流信息",  # Chinese, four characters
+    "退款",  # Chinese, two characters: shorter than a trigram
+    "快递员",
+    "pakomāts",
+    "курьер",
+    "الشحنة",
+    "refund arrived",
+    "parcel locker code",
+    "Wool scarf",
+    "zzzz-nothing-matches",
+)
+RUNS = 7  # the p95 column is the second slowest of the seven
+
+
+SQL_TIME: list[float] = []
+
+
+def _timed(client: Any, url: str, statements: list[str]) -> tuple[float, int]:
+    statements.clear()
+    SQL_TIME.clear()
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed, len(statements)
+
+
+def _sql_ms() -> float:
+    return sum(SQL_TIME) * 1000
+
+
+def main() -> None:
+    from portal.community.scale import big_topic_id
+    from portal.community.services import POSTS_PER_PAGE
+
+    app = create_app()
+    statements: list[str] = []
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        clock: list[float] = []
+
+        def before(*args: Any) -> None:
+            statements.append(args[2])
+            clock.append(time.perf_counter())
+
+        def after(*_args: Any) -> None:
+            SQL_TIME.append(time.perf_counter() - clock.pop())
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+        topic_id = big_topic_id()
+        from portal.community.models import Post, Topic
+
+        topic = db.session.get(Topic, topic_id) if topic_id else None
+        posts = db.session.query(Post).count()
+    client = app.test_client()
+    print(f"## {dialect}: {posts:,} posts\n")
+    print("| request | p50 ms | p95 ms | max ms | SQL p50 ms | queries |")
+    print("|---|---:|---:|---:|---:|---:|")
+    if topic is not None:
+        last = (topic.last_position - 2) // POSTS_PER_PAGE + 1
+        for label, page in (("first", 1), ("last", last)):
+            url = f"/community/t/{topic.id}-{topic.slug}" + (f"?page={page}" if page > 1 else "")
+            times, sql, counts = [], [], set()
+            for _ in range(RUNS):
+                elapsed, count = _timed(client, url, statements)
+                times.append(elapsed)
+                sql.append(_sql_ms())
+                counts.add(count)
+            print(
+                f"| topic {topic.id} ({topic.last_position:,} posts), {label} page {page} | "
+                f"{statistics.median(times):.1f} | {sorted(times)[-2]:.1f} | {max(times):.1f} "
+                f"| {statistics.median(sql):.1f} | {'/'.join(map(str, sorted(counts)))} |"
+            )
+    everything = []
+    for query in SEARCHES:
+        times, sql, counts = [], [], set()
+        for _ in range(RUNS):
+            elapsed, count = _timed(client, f"/community/search?q={query}", statements)
+            times.append(elapsed)
+            sql.append(_sql_ms())
+            counts.add(count)
+        everything.extend(times)
+        print(
+            f"| search `{query}` | {statistics.median(times):.1f} | {sorted(times)[-2]:.1f} "
+            f"| {max(times):.1f} | {statistics.median(sql):.1f} "
+            f"| {'/'.join(map(str, sorted(counts)))} |"
+        )
+    everything.sort()
+    p95 = everything[int(len(everything) * 0.95) - 1]
+    print(f"\nAll searches: p50 {statistics.median(everything):.1f} ms, p95 {p95:.1f} ms.")
+
+
+if __name__ == "__main__":
+    main()
