@@ -26,7 +26,23 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
+def _plan_with_values(app: Flask) -> None:
+    """PostgreSQL plans every statement with its values. psycopg prepares a statement after it
+    ran five times, after which the server may settle on one generic plan; for search (rare
+    word against common word) that plan reads the whole post table."""
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    server_options = connect_args.get("options", "")
+    if "plan_cache_mode" not in server_options:
+        connect_args["options"] = f"{server_options} -c plan_cache_mode=force_custom_plan".strip()
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def register_extensions(app: Flask) -> None:
+    _plan_with_values(app)
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
