@@ -63,18 +63,19 @@ apt-packages:
 	@if [ "$$(id -u)" != 0 ]; then echo "Install as root: apt-get install -y $(APT_PACKAGES)"; exit 1; fi
 	apt-get update && apt-get install -y --no-install-recommends $(APT_PACKAGES)
 
-# The browser journeys run their own portal on a temporary SQLite database, so the second
-# pass on another database leaves them out.
-# Two pytest-xdist workers (one per core); the browser journeys share one worker, and on
-# PostgreSQL each worker gets a database of its own.
+# Two pytest-xdist workers (one per core) for everything but the browser journeys, which share
+# one portal process and one browser and run after them. On PostgreSQL each worker gets a
+# database of its own; the journeys run on their own SQLite portal, so the second pass on
+# another database leaves them out.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
 pytest: install translations static test-tools
-	$(PYTEST)
+	$(PYTEST) -n $(TEST_WORKERS) -m "not e2e"
+	$(PYTEST) -m e2e
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the whole suite again on $$TEST_DATABASE_URL (browser journeys excluded) =="; \
-		PORTAL_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(PYTEST) -m "not e2e"; \
+		PORTAL_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(PYTEST) -n $(TEST_WORKERS) -m "not e2e"; \
 	fi
 
 # Every catalog complete: no missing or fuzzy translation, the right number of plural forms.

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from portal.accounts.models import User
 from portal.community import services
 from portal.community.models import Category, Post, Topic
@@ -154,8 +156,11 @@ def _post(topic: Topic, author: User, body: str, when) -> Post:  # type: ignore[
 
 
 def load_demo(users: dict[str, User]) -> None:
-    categories = {}
+    # The categories may be there already (`seed-scale` on an empty board creates them).
+    categories = {c.slug: c for c in db.session.scalars(select(Category))}
     for position, (slug, name, description, staff_only) in enumerate(CATEGORIES):
+        if slug in categories:
+            continue
         category = Category(
             slug=slug,
             name=name,
