@@ -437,7 +437,7 @@ def axe_violations(page: Page, source: str) -> list[dict[str, Any]]:
 def _artifacts_dir() -> Path:
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 
