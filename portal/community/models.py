@@ -82,7 +82,7 @@ class Topic(db.Model):  # type: ignore[name-defined,misc]
     last_position: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)
     vote_count: Mapped[int] = mapped_column(default=0)
-    accepted_post_id: Mapped[int | None] = mapped_column(Integer)
+    accepted_post_id: Mapped[int | None] = mapped_column(Integer, index=True)
     official_post_id: Mapped[int | None] = mapped_column(Integer)
     # Bumped on every change a reader can see: the ETag of the topic page.
     revision: Mapped[int] = mapped_column(default=1)

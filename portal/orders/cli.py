@@ -215,9 +215,9 @@ def seed_scale(
     def run_analyze(progress: Any) -> int:
         # Fresh statistics, so the planner sees the tables' new sizes (a bulk load does not
         # wait for autovacuum; without them PostgreSQL plans searches as if tables were empty).
+        # Whole-table statistics: sampled ones made SQLite take a post's state (one value in
+        # a million rows) for as selective as its author.
         connection = db.session.connection()
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
         connection.exec_driver_sql("ANALYZE")
         db.session.commit()
         progress(1)

@@ -375,8 +375,14 @@ def community_block(period: Period, _departments: list[int] | None) -> dict[str,
     topics = rollups.totals_by_key("community.topics", period.start, period.end)
     new_topics = sum(count for count, _t in topics.values())
     accepted = topics.get("accepted", (0, 0))[0]
-    flagged = select(PostFlag.post_id).where(PostFlag.resolved_at.is_(None))
-    unanswered, queue = db.session.execute(
+    # Pending posts and posts with an open flag, counted apart (each through its own index:
+    # an OR of the two reads every post) without counting a flagged pending post twice.
+    flagged_visible = (
+        select(func.count(func.distinct(PostFlag.post_id)))
+        .join(Post, Post.id == PostFlag.post_id)
+        .where(PostFlag.resolved_at.is_(None), Post.state != "pending")
+    )
+    unanswered, pending, flagged = db.session.execute(
         select(
             select(func.count(Topic.id))
             .where(
@@ -385,11 +391,11 @@ def community_block(period: Period, _departments: list[int] | None) -> dict[str,
                 Topic.created_at < utcnow() - timedelta(hours=48),
             )
             .scalar_subquery(),
-            select(func.count(Post.id))
-            .where((Post.state == "pending") | Post.id.in_(flagged))
-            .scalar_subquery(),
+            select(func.count(Post.id)).where(Post.state == "pending").scalar_subquery(),
+            flagged_visible.scalar_subquery(),
         )
     ).one()
+    queue = (pending or 0) + (flagged or 0)
     return {
         "new_topics": new_topics,
         "accepted_rate": accepted / new_topics if new_topics else None,

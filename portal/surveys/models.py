@@ -121,6 +121,8 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "survey_response"
     __table_args__ = (
         Index("ix_survey_response_survey_id_submitted_at", "survey_id", "submitted_at"),
+        # A customer's answers, newest first (the customer 360).
+        Index("ix_survey_response_user_id_submitted_at", "user_id", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
