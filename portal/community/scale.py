@@ -23,7 +23,7 @@ from portal.community.models import Category, Post, Topic, TopicSubscription
 from portal.community.services import slugify
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.orders.bulk import bulk_insert, next_id, reset_sequences
+from portal.orders.bulk import next_id, reset_sequences, write_chunk
 from portal.orders.scale import PRODUCTS, Population, Progress
 
 BIG_TOPIC_TITLE = "Big thread"
@@ -245,17 +245,16 @@ def generate_posts(
 
     def flush() -> None:
         # Topics first: the search trigger reads the title of the topic a first post opens.
-        bulk_insert(Topic.__table__, topic_rows)
-        bulk_insert(Post.__table__, post_rows)
-        bulk_insert(TopicSubscription.__table__, subscriptions)
-        db.session.commit()
-        counts["topics"] += len(topic_rows)
-        counts["posts"] += len(post_rows)
-        counts["subscriptions"] += len(subscriptions)
-        progress(len(post_rows))
-        topic_rows.clear()
-        post_rows.clear()
-        subscriptions.clear()
+        written = len(post_rows)
+        write_chunk(
+            counts,
+            [
+                ("topics", Topic.__table__, topic_rows),
+                ("posts", Post.__table__, post_rows),
+                ("subscriptions", TopicSubscription.__table__, subscriptions),
+            ],
+        )
+        progress(written)
 
     def customer() -> int:
         # A few members write most of the posts.

@@ -27,7 +27,7 @@ from portal.feedback.models import (
     RootCause,
 )
 from portal.feedback.sla import DEFAULT_TARGETS
-from portal.orders.bulk import bulk_insert, next_id, reset_sequences
+from portal.orders.bulk import next_id, reset_sequences, write_chunk
 from portal.orders.models import Order
 from portal.orders.scale import Population, Progress
 
@@ -269,17 +269,15 @@ def generate_feedback(
                 elif row[column] is not None:
                     row[column] = None
             item_rows.append(row)
-        bulk_insert(FeedbackItem.__table__, item_rows)
-        bulk_insert(FeedbackMessage.__table__, message_rows)
-        bulk_insert(FeedbackEvent.__table__, event_rows)
-        db.session.commit()
-        counts["items"] += len(item_rows)
-        counts["messages"] += len(message_rows)
-        counts["events"] += len(event_rows)
+        write_chunk(
+            counts,
+            [
+                ("items", FeedbackItem.__table__, item_rows),
+                ("messages", FeedbackMessage.__table__, message_rows),
+                ("events", FeedbackEvent.__table__, event_rows),
+            ],
+        )
         progress(size)
-        item_rows.clear()
-        message_rows.clear()
-        event_rows.clear()
     # The next reference the portal hands out follows the generated ones.
     for year, value in new_counters.items():
         counter = db.session.get(FeedbackCounter, year)

@@ -69,3 +69,17 @@ def reset_sequences(*tables: str) -> None:
                 f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
             )
         )
+
+
+def write_chunk(
+    counts: dict[str, int], tables: list[tuple[str, Any, list[dict[str, Any]]]]
+) -> None:
+    """Write one chunk of generated rows: each ``(name, table, rows)`` in order (parents
+    first), one commit, the rows counted under their name and the lists emptied for the next
+    chunk."""
+    for _name, table, rows in tables:
+        bulk_insert(table, rows)
+    db.session.commit()
+    for name, _table, rows in tables:
+        counts[name] += len(rows)
+        rows.clear()

@@ -17,7 +17,7 @@ from typing import Any
 
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.orders.bulk import bulk_insert, next_id, reset_sequences
+from portal.orders.bulk import next_id, reset_sequences, write_chunk
 from portal.orders.scale import Population, Progress
 from portal.surveys.models import Answer, Invitation, Response
 from portal.surveys.sending import hash_token
@@ -146,13 +146,14 @@ def generate_responses(
                 next_answer += 1
             next_invitation += 1
             next_response += 1
-        bulk_insert(Invitation.__table__, invitations)
-        bulk_insert(Response.__table__, rows)
-        bulk_insert(Answer.__table__, answers)
-        db.session.commit()
-        counts["invitations"] += len(invitations)
-        counts["responses"] += len(rows)
-        counts["answers"] += len(answers)
+        write_chunk(
+            counts,
+            [
+                ("invitations", Invitation.__table__, invitations),
+                ("responses", Response.__table__, rows),
+                ("answers", Answer.__table__, answers),
+            ],
+        )
         progress(size)
     reset_sequences("survey_invitation", "survey_response", "survey_answer")
     db.session.commit()
