@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_security import SQLAlchemyUserDatastore, user_registered
+from sqlalchemy import event
 
 from portal.core import pagecache
 from portal.core.db import configure_sqlite
@@ -26,27 +27,27 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
-def _plan_with_values(app: Flask) -> None:
+def _plan_with_values() -> None:
     """PostgreSQL plans every statement with its values. psycopg prepares a statement after it
     ran five times, after which the server may settle on one generic plan; for search (rare
-    word against common word) that plan reads the whole post table."""
-    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+    word against common word) that plan reads the whole post table. Set per connection, so
+    options given in the database URL (a search_path, say) stay as they are."""
+    if db.engine.dialect.name != "postgresql":
         return
-    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    connect_args = dict(options.get("connect_args") or {})
-    server_options = connect_args.get("options", "")
-    if "plan_cache_mode" not in server_options:
-        connect_args["options"] = f"{server_options} -c plan_cache_mode=force_custom_plan".strip()
-    options["connect_args"] = connect_args
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    @event.listens_for(db.engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.commit()
 
 
 def register_extensions(app: Flask) -> None:
-    _plan_with_values(app)
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        _plan_with_values()
     if app.config.get("MIGRATIONS", True):
         # Flask-Migrate brings Alembic (some 12 MB a process); a server's workers never
         # migrate, so wsgi.py leaves it out of them.

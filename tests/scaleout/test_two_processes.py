@@ -32,7 +32,10 @@ from sqlalchemy import create_engine, select, text
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+# A Redis database per pytest-xdist worker: two clusters on one database would consume each
+# other's jobs and flush each other's keys.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{5 + _WORKER}")
 PASSWORD = "scale-out-password-2026"
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
