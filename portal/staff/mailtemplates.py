@@ -241,6 +241,41 @@ def all_stored() -> dict[tuple[str, str], MailTemplate]:
     return {(t.kind, t.locale): t for t in db.session.scalars(select(MailTemplate))}
 
 
+def save(
+    kind: str, locale: str, subject: str, body_text: str, body_html: str | None, editor_id: int
+) -> MailTemplate:
+    """Store a manager's edit of one mail in one language (checked by the form), audited."""
+    from portal.core import audit
+
+    template = stored(kind, locale)
+    if template is None:
+        template = MailTemplate(kind=kind, locale=locale)
+        db.session.add(template)
+    template.subject = subject
+    template.body_text = body_text
+    template.body_html = (body_html or "").strip() or None
+    template.updated_by_id = editor_id
+    audit.record(
+        "mail_template.edit",
+        object_type="mail_template",
+        object_id=f"{kind}:{locale}",
+        detail={"subject": subject[:255]},
+    )
+    return template
+
+
+def reset(kind: str, locale: str) -> bool:
+    """Back to the file default: the stored edit is deleted, audited. False when none."""
+    from portal.core import audit
+
+    template = stored(kind, locale)
+    if template is None:
+        return False
+    db.session.delete(template)
+    audit.record("mail_template.reset", object_type="mail_template", object_id=f"{kind}:{locale}")
+    return True
+
+
 def default_source(kind: str, locale: str) -> tuple[str, str]:
     """The file default, in ``locale``, written as an editable template: (subject, text)."""
     with force_locale(locale):

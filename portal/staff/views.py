@@ -255,7 +255,6 @@ def _template_or_404(kind: str, locale: str) -> None:
 
 @bp.route("/mail-templates/<kind>/<locale>", methods=["GET", "POST"])
 def mail_template_edit(kind: str, locale: str) -> ResponseReturnValue:
-    from portal.core import audit
     from portal.extensions import db
     from portal.staff import mailtemplates
 
@@ -274,18 +273,13 @@ def mail_template_edit(kind: str, locale: str) -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate_on_submit():
             if form.save.data:
-                if template is None:
-                    template = mailtemplates.MailTemplate(kind=kind, locale=locale)
-                    db.session.add(template)
-                template.subject = form.subject.data
-                template.body_text = form.body_text.data
-                template.body_html = (form.body_html.data or "").strip() or None
-                template.updated_by_id = current_user.id
-                audit.record(
-                    "mail_template.edit",
-                    object_type="mail_template",
-                    object_id=f"{kind}:{locale}",
-                    detail={"subject": form.subject.data[:255]},
+                mailtemplates.save(
+                    kind,
+                    locale,
+                    form.subject.data,
+                    form.body_text.data,
+                    form.body_html.data,
+                    current_user.id,
                 )
                 db.session.commit()
                 flash(_("The template was saved."), "success")
@@ -319,7 +313,6 @@ def mail_template_edit(kind: str, locale: str) -> ResponseReturnValue:
 
 @bp.route("/mail-templates/<kind>/<locale>/reset", methods=["POST"])
 def mail_template_reset(kind: str, locale: str) -> ResponseReturnValue:
-    from portal.core import audit
     from portal.extensions import db
     from portal.staff import mailtemplates
 
@@ -327,12 +320,7 @@ def mail_template_reset(kind: str, locale: str) -> ResponseReturnValue:
     form = ResetForm()
     if not form.validate_on_submit():
         abort(400)
-    template = mailtemplates.stored(kind, locale)
-    if template is not None:
-        db.session.delete(template)
-        audit.record(
-            "mail_template.reset", object_type="mail_template", object_id=f"{kind}:{locale}"
-        )
+    if mailtemplates.reset(kind, locale):
         db.session.commit()
     flash(_("The template is back to the default."), "success")
     return redirect(url_for("staff.mail_template_edit", kind=kind, locale=locale))
