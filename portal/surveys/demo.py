@@ -24,6 +24,9 @@ CUSTOMERS = (
     "layla@example.com",
     "ben@example.com",
 )
+#: Olga stopped ordering months ago (portal/orders/demo.py): she answered the NPS survey while
+#: she was still buying and the exit survey after she left, and none of the recent surveys.
+LAPSED = "olga@example.com"
 
 NPS_SURVEY: dict[str, Any] = {
     "title": "Would you recommend us?",
@@ -233,7 +236,7 @@ def load_demo_surveys(users: dict[str, User]) -> None:
     now = utcnow()
     _ensure_values(users)
     builtin = services.ensure_builtin_surveys()
-    customers = [users[e] for e in CUSTOMERS if e in users]
+    customers = [users[e] for e in CUSTOMERS if e in users and e != LAPSED]
     survey = _nps_survey(users.get("manager@example.com"))
     nps_q, choice_q, text_q = survey.questions
     for n in range(48):
@@ -262,20 +265,27 @@ def load_demo_surveys(users: dict[str, User]) -> None:
 
     exit_survey = builtin["lapsed"]
     reasons, comeback = exit_survey.questions
-    for n in range(8):
-        when = now - timedelta(days=rng.uniform(1, 40))
-        picked = sorted(rng.sample(range(len(reasons.choices)), rng.randint(1, 2)))
+    olga = users.get(LAPSED)
+    if olga is not None:
+        _answered(
+            survey,
+            olga,
+            "demo:olga",
+            now - timedelta(days=280),
+            {nps_q.id: 6, choice_q.id: 1, text_q.id: IMPROVEMENTS[0]},
+        )
+        picked = sorted(rng.sample(range(len(reasons.choices)), 2))
         _answered(
             exit_survey,
-            customers[n % len(customers)],
-            f"demo-lapse:{n}",
-            when,
+            olga,
+            "demo-lapse:olga",
+            now - timedelta(days=9),
             {reasons.id: picked, comeback.id: "A discount on my next order would help."},
         )
     db.session.flush()
 
     # Invitations still waiting: each queues a real mail with a working link.
-    for email in ("anna@example.com", "olga@example.com", "layla@example.com"):
+    for email in ("anna@example.com", "layla@example.com"):
         if email in users:
             sending.invite(delivery, users[email], "order:demo")
     for email in ("piotr@example.com", "li@example.com"):
