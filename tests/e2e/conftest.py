@@ -205,7 +205,7 @@ def _flask(env: dict[str, str], *args: str) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # generous: seeding on a loaded two-core machine can take minutes
         check=False,
     )
     if result.returncode:
