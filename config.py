@@ -37,6 +37,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 5000)
+    #: Log write transactions that waited for or held SQLite's write lock this long (0: off).
+    SQLITE_LOCK_LOG_MS = _int("SQLITE_LOCK_LOG_MS", 0)
 
     REDIS_URL = os.environ.get("REDIS_URL", "")
 

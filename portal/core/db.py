@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,9 +66,26 @@ class TimestampMixin:
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
 
 
-def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _unit_label() -> str:
+    from flask import has_request_context, request
+
+    if has_request_context():
+        return f"{request.method} {request.endpoint}"
+    return unit_label.get()
+
+
+#: What the current unit of work outside a request is (a job's name), for the lock log.
+unit_label: contextvars.ContextVar[str] = contextvars.ContextVar("unit_label", default="-")
+
+lock_log = logging.getLogger("portal.sqlite_lock")
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int, lock_log_ms: int = 0) -> None:
     """SQLAlchemy's documented recipe: take pysqlite's transaction handling away and
-    emit BEGIN ourselves, so that SAVEPOINTs work and writers queue instead of failing."""
+    emit BEGIN ourselves, so that SAVEPOINTs work and writers queue instead of failing.
+
+    ``lock_log_ms`` > 0 logs (``portal.sqlite_lock``) every write transaction that waited
+    for or held SQLite's write lock at least that long, with its endpoint or job."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -80,7 +99,31 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if not write_intent.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        asked = time.perf_counter()
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if lock_log_ms:
+            conn.info["lock_timing"] = (asked, time.perf_counter())
+
+    if not lock_log_ms:
+        return
+
+    def _on_end(conn: Any) -> None:
+        timing = conn.info.pop("lock_timing", None)
+        if timing is None:
+            return
+        asked, got = timing
+        ended = time.perf_counter()
+        waited, held = (got - asked) * 1000, (ended - got) * 1000
+        if waited >= lock_log_ms or held >= lock_log_ms:
+            lock_log.warning(
+                "write lock: waited %.0f ms, held %.0f ms: %s", waited, held, _unit_label()
+            )
+
+    event.listen(engine, "commit", _on_end)
+    event.listen(engine, "rollback", _on_end)
 
 
 _WROTE_KEY = "transaction_wrote"

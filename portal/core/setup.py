@@ -46,7 +46,11 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            configure_sqlite(
+                db.engine,
+                app.config["SQLITE_BUSY_TIMEOUT_MS"],
+                app.config.get("SQLITE_LOCK_LOG_MS", 0),
+            )
         _plan_with_values()
     if app.config.get("MIGRATIONS", True):
         # Flask-Migrate brings Alembic (some 12 MB a process); a server's workers never

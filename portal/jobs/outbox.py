@@ -13,14 +13,21 @@ Delivery guarantee
 * Sending starts with a claim: one conditional ``UPDATE ... SET status='sending' WHERE
   status='pending'`` committed before SMTP is contacted. Only one worker's claim can match,
   so two workers (or a task and the sweep) never send the same row.
-* The row becomes ``sent`` in the transaction right after the server accepted the message.
-  A worker killed while sending leaves the row ``sending``; the sweep returns such rows to
-  ``pending`` once ``MAIL_SENDING_TIMEOUT`` has passed (longer than any SMTP conversation),
-  so the message is sent again rather than lost.
-* The one window for a second copy is a kill after the server's "250 OK" and before the
-  ``sent`` commit (a few milliseconds). That copy carries the same ``Message-ID``, which
-  receiving systems use to recognise it as the same message. Outside that window every
-  message is sent exactly once: at-least-once delivery, exactly-once in practice.
+* The row becomes ``sent`` in a transaction that takes the database write *before* the
+  message is complete at the server: the whole message goes out except DATA's final ".",
+  then the lock is taken and "sent" written, then the "." is sent, and the commit follows
+  the server's 250 at once (see :func:`deliver`). If the lock cannot be had the connection
+  is dropped without the ".", so the server never accepted the message. A worker killed
+  while sending leaves the row ``sending``; the sweep returns such rows to ``pending``
+  once ``MAIL_SENDING_TIMEOUT`` has passed (longer than any SMTP conversation), so the
+  message is sent again rather than lost.
+* The one window for a second copy is a kill (or a lost connection) after the server
+  accepted the "." and before the ``sent`` commit: one network round trip plus a commit
+  whose lock is already held. A timeout waiting for the server's answer to the "." is the
+  other (the server may have accepted; the message is tried again). A copy carries the
+  same ``Message-ID``, which receiving systems use to recognise it as the same message:
+  at-least-once delivery, exactly-once in practice. On SQLite the write lock is held
+  for that answer (milliseconds from a local relay; at most ``MAIL_TIMEOUT``).
 * Failures are retried with exponential backoff (``MAIL_RETRY_BASE_SECONDS`` x 2^n) up to
   ``MAIL_MAX_ATTEMPTS`` tries; then the row is ``failed`` and an admin can re-send it.
 """
@@ -40,7 +47,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.core.db import utcnow
-from portal.core.mail import build_message, transmit
+from portal.core.mail import CommitPointFailed, build_message, transmit
 from portal.extensions import db
 from portal.jobs.models import OutboxMessage
 
@@ -170,7 +177,19 @@ def claim(message_id: int) -> bool:
 
 
 def deliver(message_id: int) -> bool:
-    """Claim one message and send it. Returns True when this call sent it."""
+    """Claim one message and send it. Returns True when this call sent it.
+
+    The "sent" record is written before the message is complete at the server: the SMTP
+    conversation goes up to the end of DATA without the final ".", then the database write
+    is taken (``BEGIN IMMEDIATE`` on SQLite, the row's lock on PostgreSQL) and "sent" is
+    written, then the "." goes out, and the commit follows the server's 250 at once, with
+    nothing left to wait for. If the write cannot be had (SQLite busy past its timeout, the
+    database away), the connection is dropped without the "." and the server discards the
+    message: nothing was sent, the try is recorded as failed (or, with the database away,
+    the sweep releases the row). The window for a second copy is a kill (or a connection
+    lost) between the server's acceptance of the "." and the commit: a network round trip
+    plus a commit that holds its lock already, instead of a wait for a busy database.
+    """
     if not claim(message_id):
         return False
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
@@ -186,21 +205,67 @@ def deliver(message_id: int) -> bool:
     # No transaction stays open while talking to SMTP (on SQLite it would hold the lock).
     db.session.commit()
     try:
-        transmit(mime)
+        transmit(mime, commit_point=lambda: _write_sent(message_id))
     except Exception as exc:
-        log.warning("Sending outbox message %s failed: %s", message.id, exc)
-        message.last_error = str(exc)[:2000]
+        db.session.rollback()  # the uncommitted "sent", if it was written
+        _record_failure(message_id, exc)
+        return False
+    _commit_sent(message_id)
+    return True
+
+
+class NoLongerClaimed(Exception):
+    """The row is no longer this worker's "sending" (released by the sweep meanwhile)."""
+
+
+def _write_sent(message_id: int) -> None:
+    """Take the database write and mark the message sent, uncommitted (the commit point)."""
+    result: Any = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .values(status="sent", sent_at=utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:
+        raise NoLongerClaimed(f"outbox message {message_id} is no longer being sent here")
+
+
+def _commit_sent(message_id: int) -> None:
+    """Commit the "sent" written before the server's 250; redo it if the commit failed."""
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("Committing outbox message %s as sent failed; retrying", message_id)
+        _record_sent(message_id)
+
+
+def _record_failure(message_id: int, exc: Exception) -> None:
+    cause = exc.__cause__ if isinstance(exc, CommitPointFailed) and exc.__cause__ else exc
+    if isinstance(cause, NoLongerClaimed):
+        log.warning("Outbox message %s was released while being sent; not sent here", message_id)
+        return
+    log.warning("Sending outbox message %s failed: %s", message_id, cause)
+    try:
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.status != "sending":
+            db.session.rollback()
+            return
+        message.last_error = str(cause)[:2000]
         if message.attempts >= _max_attempts():
             message.status = "failed"
         else:
             message.status = "pending"
             message.next_attempt_at = utcnow() + retry_delay(message.attempts)
+        status, due = message.status, message.next_attempt_at
         db.session.commit()
-        if message.status == "pending":
-            _schedule_retry(message.id, message.next_attempt_at)
-        return False
-    _record_sent(message.id)
-    return True
+    except OperationalError:
+        # The database is away: the row stays "sending" and the sweep releases it later.
+        db.session.rollback()
+        log.warning("Could not record the failed try of outbox message %s", message_id)
+        return
+    if status == "pending":
+        _schedule_retry(message_id, due)
 
 
 def _store_sent(message_id: int) -> None:

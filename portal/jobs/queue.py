@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from portal.core.db import write_intent
+from portal.core.db import unit_label, write_intent
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ def _unit_of_work(func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     from portal.jobs.outbox import deliver_committed
 
     token = write_intent.set(True)
+    label = unit_label.set(getattr(func, "__qualname__", "job"))
     try:
         result = func(*args, **kwargs)
         db.session.commit()
@@ -128,6 +129,7 @@ def _unit_of_work(func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         db.session.rollback()
         raise
     finally:
+        unit_label.reset(label)
         write_intent.reset(token)
     deliver_committed()
     return result
