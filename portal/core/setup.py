@@ -96,6 +96,9 @@ def _init_security(app: Flask) -> None:
     security._password_util_cls = PortalPasswordUtil
     security.init_app(app, datastore, register_form=PortalRegisterForm)
     security.pwd_context = HashingOutsideTransactions(security.pwd_context)  # type: ignore[assignment]
+    # Token data (a reset link carries a hash of the password hash) is hashed with
+    # sha256_crypt: some 200 ms of CPU, which held SQLite's write lock in every reset request.
+    security.hashing_context = HashingOutsideTransactions(security.hashing_context)  # type: ignore[assignment]
 
     @user_registered.connect_via(app)
     def _on_registered(

@@ -365,9 +365,7 @@ def test_sent_is_written_under_the_lock_before_the_final_dot(app, mailbox, monke
 
 
 @pytest.mark.parametrize("problem", ["locked", "released"])
-def test_no_database_write_at_the_final_dot_means_nothing_sent(
-    app, mailbox, monkeypatch, problem
-):
+def test_no_database_write_at_the_final_dot_means_nothing_sent(app, mailbox, monkeypatch, problem):
     """The lock cannot be had (SQLite busy, the database away) or the sweep released the row:
     the connection is dropped before the ".", so the server discards the message."""
     from sqlalchemy.exc import OperationalError
