@@ -28,13 +28,21 @@ _EXTENSION_KEY = "portal_jobs"
 _lock = threading.Lock()
 
 
+def queue_file(app: Flask) -> Path | None:
+    """The SQLite file of the embedded queue, or None when the queue lives elsewhere."""
+    if app.config.get("JOBS_IMMEDIATE") or app.config.get("REDIS_URL"):
+        return None
+    return Path(app.config.get("JOBS_SQLITE_PATH") or Path(app.config["INSTANCE_DIR"]) / "huey.db")
+
+
 def build_huey(app: Flask) -> Huey:
     name = "portal"
     if app.config.get("JOBS_IMMEDIATE"):
         return MemoryHuey(name, immediate=True, results=False)
     if app.config.get("REDIS_URL"):
         return RedisHuey(name, url=app.config["REDIS_URL"], results=False)
-    path = Path(app.config.get("JOBS_SQLITE_PATH") or Path(app.config["INSTANCE_DIR"]) / "huey.db")
+    path = queue_file(app)
+    assert path is not None
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=str(path), results=False)
 
