@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
                 db.engine,
                 app.config["SQLITE_BUSY_TIMEOUT_MS"],
                 app.config.get("SQLITE_LOCK_LOG_MS", 0),
+                app.config.get("SQLITE_SWITCH_INTERVAL_MS", 0),
             )
         _plan_with_values()
     if app.config.get("MIGRATIONS", True):
