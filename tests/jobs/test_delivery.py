@@ -334,9 +334,17 @@ def test_database_away_after_the_server_accepted_is_waited_out_not_sent_twice(
             db.session.commit()
 
 
+def _on_postgresql(app) -> bool:
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
+
+
 def test_sent_is_written_under_the_lock_before_the_final_dot(app, mailbox, monkeypatch):
-    """The database write is taken while the server holds the message without its final
-    ".": the server has accepted nothing yet, and the commit after its 250 waits for nobody."""
+    """PostgreSQL: the row's lock is taken while the server holds the message without its
+    final ".": the server has accepted nothing yet, and the commit after its 250 waits for
+    nobody."""
+    if not _on_postgresql(app):
+        pytest.skip("on SQLite the worker notes the 250 in a marker file instead")
     address = f"beforedot{LIVE_DOMAIN}"
     with app.app_context():
         _queue(address)
@@ -366,9 +374,12 @@ def test_sent_is_written_under_the_lock_before_the_final_dot(app, mailbox, monke
 
 @pytest.mark.parametrize("problem", ["locked", "released"])
 def test_no_database_write_at_the_final_dot_means_nothing_sent(app, mailbox, monkeypatch, problem):
-    """The lock cannot be had (SQLite busy, the database away) or the sweep released the row:
-    the connection is dropped before the ".", so the server discards the message."""
+    """PostgreSQL: the row cannot be locked (the database away) or the sweep released it: the
+    connection is dropped before the ".", so the server discards the message."""
     from sqlalchemy.exc import OperationalError
+
+    if not _on_postgresql(app):
+        pytest.skip("on SQLite the worker notes the 250 in a marker file instead")
 
     app.config.update(MAIL_RETRY_BASE_SECONDS=0)
     address = f"nolock-{problem}{LIVE_DOMAIN}"
@@ -406,6 +417,53 @@ def test_no_database_write_at_the_final_dot_means_nothing_sent(app, mailbox, mon
         with app.app_context():
             assert outbox.deliver(message_id)
         assert len(wait_for(lambda: mailbox.to(address))) == 1
+        time.sleep(0.3)
+        assert len(mailbox.to(address)) == 1
+        assert _statuses(app) == {"sent": 1}
+    finally:
+        with app.app_context():
+            db.session.execute(
+                OutboxMessage.__table__.delete().where(OutboxMessage.to_address == address)
+            )
+            db.session.commit()
+
+
+def test_sqlite_accepted_then_killed_is_marked_sent_by_the_sweep_not_sent_again(
+    app, mailbox, monkeypatch
+):
+    """SQLite: the worker does not hold the database's one write lock while the server
+    answers; right after the 250 it creates a marker file. Killed before "sent" is recorded
+    (waiting for the lock behind busy writers), the row stays "sending"; the sweep sees the
+    marker and marks it sent instead of sending it again."""
+    if _on_postgresql(app):
+        pytest.skip("on PostgreSQL 'sent' is written under the row lock before the final dot")
+
+    class Killed(BaseException):
+        pass
+
+    def killed(_message_id: int) -> None:
+        raise Killed
+
+    address = f"marker{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address)
+        db.session.commit()
+        message_id = db.session.scalar(select(OutboxMessage.id))
+    monkeypatch.setattr(outbox, "_record_sent", killed)
+    try:
+        with app.app_context():
+            with pytest.raises(Killed):
+                outbox.deliver(message_id)
+            db.session.rollback()
+            markers = outbox.accepted_markers()
+            assert markers is not None and (markers / str(message_id)).exists()
+        assert len(wait_for(lambda: mailbox.to(address))) == 1
+        assert _statuses(app) == {"sending": 1}
+        monkeypatch.undo()
+        with app.app_context():
+            assert outbox.release_stuck(now=utcnow() + timedelta(hours=1)) == 0
+            assert outbox.deliver_due() == 0
+            assert not (markers / str(message_id)).exists()
         time.sleep(0.3)
         assert len(mailbox.to(address)) == 1
         assert _statuses(app) == {"sent": 1}
