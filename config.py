@@ -37,6 +37,11 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 5000)
+    #: Log write transactions that waited for or held SQLite's write lock this long (0: off).
+    SQLITE_LOCK_LOG_MS = _int("SQLITE_LOCK_LOG_MS", 0)
+    #: Python's thread switch interval in a process on SQLite (the default is 5 ms): how long
+    #: a thread that holds the write lock may wait for the interpreter after each statement.
+    SQLITE_SWITCH_INTERVAL_MS = float(os.environ.get("SQLITE_SWITCH_INTERVAL_MS", "1"))
 
     REDIS_URL = os.environ.get("REDIS_URL", "")
 

@@ -1,7 +1,13 @@
 """Load and fault scenarios: simulated customers against a real portal, then an audit of the data.
 
-    .venv/bin/python bench/faults.py SCENARIO... [--database-url URL] [--redis-url URL]
-        [--minutes 10] [--users 50] [--outage 20] [--smtp-down 60]
+    .venv/bin/python bench/faults.py SCENARIO... [--postgresql] [--redis]
+        [--minutes 10] [--users 50] [--outage 20] [--smtp-down 600]
+
+``--postgresql`` runs on a PostgreSQL cluster of the bench's own (``faults``, port 5433,
+created with ``pg_createcluster`` on first use, trust authentication); ``--redis`` on a Redis
+server of its own (port 6380, started on first use, no persistence). The scenarios restart
+and stop only those: the machine's shared PostgreSQL (5432) and Redis (6379) are never
+touched (``--database-url``/``--redis-url`` on those ports are refused for the faults).
 
 Scenarios (``all`` runs every one that the configuration allows, each on a fresh database):
 
@@ -23,7 +29,7 @@ Scenarios (``all`` runs every one that the configuration allows, each on a fresh
 Everything runs against 127.0.0.1: gunicorn (3 workers x 4 threads), ``flask portal worker``
 and an SMTP server (aiosmtpd) in this process. Each simulated customer connects from its own
 loopback address (127.0.0.N), so per-address limits behave as with real customers. Results are
-appended to bench/faults.md. Outages of shared services are short and always undone.
+appended to bench/faults.md with the load average. Outages are always undone.
 """
 
 from __future__ import annotations
@@ -64,6 +70,9 @@ RESULTS = ROOT / "bench" / "faults.md"
 PASSWORD = "load-test-password-2026"
 SURVEYS = 4
 PG_DATABASE = "faults_bench"
+PG_CLUSTER = "faults"
+SHARED_PG_PORT = 5432
+SHARED_REDIS_PORT = 6379
 
 
 def free_port() -> int:
@@ -685,22 +694,71 @@ class Outage:
     notes: list[str] = field(default_factory=list)
 
 
-def pg_restart(outage: Outage) -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
+def _pg_version() -> str:
+    return sorted(os.listdir("/etc/postgresql"), key=lambda v: int(v))[-1]
+
+
+def _pg_cluster_on(port: int) -> tuple[str, str] | None:
+    """(version, name) of the local cluster configured for ``port``, if any."""
+    lines = subprocess.run(
+        ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 3 and fields[2] == str(port):
+            return fields[0], fields[1]
+    return None
+
+
+def ensure_pg_cluster(port: int) -> None:
+    """The bench's own cluster on ``port``: created (trust auth) and started when needed."""
+    if port == SHARED_PG_PORT:
+        raise SystemExit(f"port {port} is the shared PostgreSQL: the bench uses its own")
+    cluster = _pg_cluster_on(port)
+    if cluster is None:
+        version = _pg_version()
+        subprocess.run(
+            ["pg_createcluster", version, PG_CLUSTER, "--port", str(port), "--", "--auth=trust"],
+            check=True,
+            capture_output=True,
+        )
+        cluster = (version, PG_CLUSTER)
+    if cluster[1] != PG_CLUSTER:
+        raise SystemExit(f"port {port} belongs to cluster {cluster[1]}, not the bench's")
+    if not _pg_ready(port):
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", cluster[0], cluster[1], "start"],
+            check=True,
+            timeout=60,
+        )
+    _wait_until(lambda: _pg_ready(port), 60, f"PostgreSQL on {port} did not start")
+
+
+def pg_restart(outage: Outage, port: int) -> None:
+    cluster = _pg_cluster_on(port)
+    if port == SHARED_PG_PORT or cluster is None or cluster[1] != PG_CLUSTER:
+        raise SystemExit(f"refusing to restart the PostgreSQL on port {port}")
     outage.started = time.monotonic()
     try:
         subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+            ["pg_ctlcluster", "--skip-systemctl-redirect", cluster[0], cluster[1], "restart"],
             check=True,
             timeout=60,
         )
     finally:
-        _wait_until(lambda: _pg_ready(), 60, "PostgreSQL did not come back")
+        _wait_until(lambda: _pg_ready(port), 60, "PostgreSQL did not come back")
         outage.ended = time.monotonic()
 
 
-def _pg_ready() -> bool:
-    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False).returncode == 0
+def _pg_ready(port: int) -> bool:
+    command = ["pg_isready", "-h", "127.0.0.1", "-p", str(port), "-q"]
+    return subprocess.run(command, check=False).returncode == 0
+
+
+def _port(url: str) -> int:
+    parsed = urllib.parse.urlsplit(url.replace("postgresql+psycopg://", "postgresql://"))
+    default = SHARED_REDIS_PORT if url.startswith("redis") else SHARED_PG_PORT
+    return parsed.port or default
 
 
 def _wait_until(condition: Any, timeout: float, failure: str) -> None:
@@ -713,25 +771,35 @@ def _wait_until(condition: Any, timeout: float, failure: str) -> None:
 
 
 @contextlib.contextmanager
-def redis_stopped(outage: Outage) -> Iterator[None]:
+def redis_stopped(outage: Outage, port: int) -> Iterator[None]:
+    if port == SHARED_REDIS_PORT:
+        raise SystemExit(f"refusing to stop the shared Redis on port {port}")
     outage.started = time.monotonic()
-    subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], check=False)
+    subprocess.run(
+        ["redis-cli", "-h", "127.0.0.1", "-p", str(port), "shutdown", "nosave"], check=False
+    )
     try:
         yield
     finally:
-        restore_redis()
+        ensure_redis(port)
         outage.ended = time.monotonic()
 
 
-def _redis_up() -> bool:
+def _redis_up(port: int) -> bool:
     result = subprocess.run(
-        ["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True, check=False
+        ["redis-cli", "-h", "127.0.0.1", "-p", str(port), "ping"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.stdout.strip() == "PONG"
 
 
-def restore_redis() -> None:
-    if not _redis_up():
+def ensure_redis(port: int) -> None:
+    """The bench's own Redis on ``port`` (never the shared one), started when it is not up."""
+    if port == SHARED_REDIS_PORT:
+        raise SystemExit(f"port {port} is the shared Redis: the bench uses its own")
+    if not _redis_up(port):
         subprocess.run(
             [
                 "redis-server",
@@ -740,15 +808,16 @@ def restore_redis() -> None:
                 "--bind",
                 "127.0.0.1",
                 "--port",
-                "6379",
+                str(port),
                 "--save",
                 "",
                 "--appendonly",
                 "no",
             ],
             check=False,
+            cwd=tempfile.gettempdir(),
         )
-    _wait_until(_redis_up, 30, "Redis did not come back")
+    _wait_until(lambda: _redis_up(port), 30, "Redis did not come back")
 
 
 def login_limit_probe(base: str, source: str, email: str, attempts: int) -> list[int]:
@@ -785,6 +854,8 @@ def run_scenario(args: argparse.Namespace, scenario: str) -> dict[str, Any]:
             Customer(load, n, email, info) for n, (email, info) in enumerate(data["users"].items())
         ]
         started = time.monotonic()
+        sampler = LoadAverage()
+        sampler.start()
         # Customers arrive over the first quarter (at most 30 s), not all in one second: 50
         # argon2 sign-ins at once on two busy cores take longer than the clients' 30 s.
         ramp = min(30.0, duration / 4) / max(len(customers), 1)
@@ -797,7 +868,7 @@ def run_scenario(args: argparse.Namespace, scenario: str) -> dict[str, Any]:
         time.sleep(max(fault_at - (time.monotonic() - started), 1))
         if scenario == "pg-restart":
             print("   restarting PostgreSQL", flush=True)
-            pg_restart(outage)
+            pg_restart(outage, _port(args.database_url))
         elif scenario == "redis-down":
             limit = 6  # LOGIN_RATE_LIMIT: 6 a minute for one account (the first rule)
             tries = 3 * limit + 2
@@ -813,7 +884,7 @@ def run_scenario(args: argparse.Namespace, scenario: str) -> dict[str, Any]:
 
             probe("with Redis", "127.0.0.200", "probe-before@example.com", False)
             print(f"   stopping Redis for {args.outage} s", flush=True)
-            with redis_stopped(outage):
+            with redis_stopped(outage, _port(args.redis_url)):
                 probe("without Redis", "127.0.0.201", "probe-during@example.com", True)
                 time.sleep(max(0, args.outage - (time.monotonic() - outage.started)))
             # Each process looks at its storage again after 1, 2, 4 ... 32 s (Flask-Limiter).
@@ -843,18 +914,46 @@ def run_scenario(args: argparse.Namespace, scenario: str) -> dict[str, Any]:
         for customer in customers:
             customer.join(timeout=duration + 120)
         ran = time.monotonic() - started
+        sampler.stop()
         print("   load over; waiting for the outbox to drain", flush=True)
-        wait_for_mail(portal.env, 180)
+        # After a long SMTP outage the last retries are up to 16 x the backoff base away.
+        wait_for_mail(portal.env, 1500 if scenario == "smtp-down" else 180)
         time.sleep(2)
         report = audit(portal.env, load.acks, list(portal.smtp.received))
         server_errors = portal.server_errors()
     finally:
         portal.stop()
         if scenario == "redis-down":
-            restore_redis()
+            ensure_redis(_port(args.redis_url))
         if scenario == "pg-restart":
-            _wait_until(_pg_ready, 60, "PostgreSQL is down")
-    return summarise(args, scenario, load, report, outage, ran, verdict_notes, server_errors)
+            port = _port(args.database_url)
+            _wait_until(lambda: _pg_ready(port), 60, "PostgreSQL is down")
+    verdict_notes.insert(0, f"load average {sampler.text()}")
+    row = summarise(args, scenario, load, report, outage, ran, verdict_notes, server_errors)
+    row["load average"] = sampler.text()
+    return row
+
+
+class LoadAverage(threading.Thread):
+    """The machine's 1-minute load average every 10 s while the customers work."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[float] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(10):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> None:
+        self.done.set()
+
+    def text(self) -> str:
+        if not self.samples:
+            return f"{os.getloadavg()[0]:.1f}"
+        mean = sum(self.samples) / len(self.samples)
+        return f"{mean:.1f} ({min(self.samples):.0f}-{max(self.samples):.0f})"
 
 
 def summarise(
@@ -943,6 +1042,7 @@ def write_results(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "errors (in outage)",
         "mail sent once / queued",
         "outage",
+        "load average",
         "verdict",
     ]
     lines = [
@@ -951,7 +1051,7 @@ def write_results(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
     ]
-    lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
+    lines += ["| " + " | ".join(str(row.get(c, "-")) for c in columns) + " |" for row in rows]
     notes = [f"- {row['scenario']}: {row['notes']}" for row in rows if row.get("notes")]
     if notes:
         lines += ["", *notes]
@@ -980,15 +1080,25 @@ def main() -> None:
         nargs="+",
         choices=["load", "pg-restart", "redis-down", "smtp-down", "worker-kill", "all"],
     )
+    parser.add_argument(
+        "--postgresql", action="store_true", help="on the bench's own PostgreSQL cluster"
+    )
+    parser.add_argument("--pg-port", type=int, default=5433, help="its port (not 5432)")
+    parser.add_argument("--redis", action="store_true", help="with the bench's own Redis")
+    parser.add_argument("--redis-port", type=int, default=6380, help="its port (not 6379)")
     parser.add_argument("--database-url", default="", help=f"PostgreSQL: .../{PG_DATABASE}")
-    parser.add_argument("--redis-url", default="", help="e.g. redis://127.0.0.1:6379/6")
+    parser.add_argument("--redis-url", default="", help="e.g. redis://127.0.0.1:6380/0")
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--outage", type=float, default=20, help="seconds Redis stays down")
-    parser.add_argument("--smtp-down", type=float, default=60, help="seconds SMTP stays down")
+    parser.add_argument("--smtp-down", type=float, default=600, help="seconds SMTP stays down")
     args = parser.parse_args()
-    if args.outage > 30:
-        raise SystemExit("Redis is shared: keep the outage at 30 s or less")
+    if args.postgresql:
+        ensure_pg_cluster(args.pg_port)
+        args.database_url = f"postgresql+psycopg://postgres@127.0.0.1:{args.pg_port}/{PG_DATABASE}"
+    if args.redis:
+        ensure_redis(args.redis_port)
+        args.redis_url = f"redis://127.0.0.1:{args.redis_port}/0"
     scenarios = args.scenarios
     if "all" in scenarios:
         scenarios = ["load", "smtp-down", "worker-kill"]
@@ -997,9 +1107,13 @@ def main() -> None:
         if args.redis_url:
             scenarios.append("redis-down")
     if "pg-restart" in scenarios and not args.database_url.startswith("postgresql"):
-        raise SystemExit("pg-restart needs --database-url on PostgreSQL")
+        raise SystemExit("pg-restart needs --postgresql")
+    if "pg-restart" in scenarios and _port(args.database_url) == SHARED_PG_PORT:
+        raise SystemExit("pg-restart never restarts the shared PostgreSQL: use --postgresql")
     if "redis-down" in scenarios and not args.redis_url:
-        raise SystemExit("redis-down needs --redis-url")
+        raise SystemExit("redis-down needs --redis")
+    if "redis-down" in scenarios and _port(args.redis_url) == SHARED_REDIS_PORT:
+        raise SystemExit("redis-down never stops the shared Redis: use --redis")
     if not shutil.which("gunicorn", path=str(BIN)):
         raise SystemExit("gunicorn is needed in .venv")
     sys.path.insert(0, str(ROOT))

@@ -1,9 +1,12 @@
-"""Backups of an SQLite portal: the database and the attachments, with a manifest.
+"""Backups of an SQLite portal: the database, the job queue and the attachments, with a manifest.
 
 The database is copied with SQLite's online backup API, which reads one consistent snapshot
-while the portal goes on writing (WAL: readers do not block writers). The attachments are
-copied after it, so every file the copy's rows name is there (files written meanwhile are
-extra, and harmless). ``manifest.json`` lists every file with its size and SHA-256; a restore
+while the portal goes on writing (WAL: readers do not block writers). The embedded job queue
+(huey's SQLite file: queued and scheduled tasks, such as mail retries) is copied the same way
+right after it; a task queued in between is in the queue copy only, and a task whose row the
+database copy lacks finds nothing to do (the outbox's sweep sends whatever the queue copy
+misses). The attachments are copied after both, so every file the copy's rows name is there
+(files written meanwhile are extra, and harmless). ``manifest.json`` lists every file with its size and SHA-256; a restore
 checks them all before it touches anything. PostgreSQL is backed up with pg_dump instead.
 """
 
@@ -23,6 +26,7 @@ from typing import Any
 
 MANIFEST = "manifest.json"
 DATABASE_FILE = "portal.db"
+QUEUE_FILE = "huey.db"
 ATTACHMENTS_DIR = "attachments"
 FORMAT = 1
 
@@ -35,6 +39,8 @@ class BackupError(Exception):
 class Locations:
     database: Path
     attachments: Path
+    #: The embedded queue's SQLite file; None when the queue is in Redis (or immediate).
+    queue: Path | None = None
 
 
 def sha256_of(path: Path) -> str:
@@ -107,6 +113,16 @@ def make_backup(where: Locations, root: Path, *, now: datetime | None = None) ->
     partial.mkdir()
     try:
         _copy_database(where.database, partial / DATABASE_FILE)
+        queue: dict[str, Any] | None = None
+        if where.queue is not None and where.queue.is_file():
+            copied_queue = partial / QUEUE_FILE
+            _copy_database(where.queue, copied_queue)
+            queue = {
+                "file": QUEUE_FILE,
+                "bytes": copied_queue.stat().st_size,
+                "sha256": sha256_of(copied_queue),
+                "tables": table_counts(copied_queue),
+            }
         files: list[dict[str, Any]] = []
         (partial / ATTACHMENTS_DIR).mkdir()
         if where.attachments.is_dir():
@@ -131,6 +147,7 @@ def make_backup(where: Locations, root: Path, *, now: datetime | None = None) ->
                 "schema_revision": revision,
                 "tables": table_counts(database),
             },
+            "queue": queue,
             "attachments": files,
         }
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -152,6 +169,10 @@ def read_manifest(source: Path) -> dict[str, Any]:
     if manifest.get("format") != FORMAT:
         raise BackupError(f"Unknown backup format {manifest.get('format')!r}.")
     expected = [(Path(manifest["database"]["file"]), manifest["database"]["sha256"])]
+    if manifest.get("queue"):
+        if manifest["queue"]["file"] != QUEUE_FILE:
+            raise BackupError(f"Unexpected queue file {manifest['queue']['file']!r}.")
+        expected.append((Path(QUEUE_FILE), manifest["queue"]["sha256"]))
     for entry in manifest["attachments"]:
         name = entry["name"]
         if not name.isalnum():  # stored names are random hex; nothing else is restored
@@ -174,15 +195,21 @@ def holds_data(database: Path) -> bool:
 
 
 def restore_backup(source: Path, where: Locations) -> dict[str, Any]:
-    """Replace the database and attachments with the backup in ``source``.
+    """Replace the database, the job queue and the attachments with the backup in ``source``.
 
-    The database is written through SQLite (the backup API again), so a WAL file beside it
-    stays consistent; attachments not in the backup are removed, so the directory is as it was.
+    The databases are written through SQLite (the backup API again), so a WAL file beside
+    them stays consistent; attachments not in the backup are removed, so the directory is as
+    it was. A backup's queue is restored where this portal keeps its embedded queue (with the
+    queue in Redis there is none: the outbox's sweep finds the mail that was waiting).
     """
     manifest = read_manifest(source)
     where.database.parent.mkdir(parents=True, exist_ok=True)
     with _connect(source / DATABASE_FILE) as saved, _connect(where.database) as live:
         saved.backup(live)
+    if manifest.get("queue") and where.queue is not None:
+        where.queue.parent.mkdir(parents=True, exist_ok=True)
+        with _connect(source / QUEUE_FILE) as saved, _connect(where.queue) as live:
+            saved.backup(live)
     where.attachments.mkdir(parents=True, exist_ok=True)
     wanted = {entry["name"] for entry in manifest["attachments"]}
     for name in sorted(wanted):

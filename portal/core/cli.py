@@ -154,9 +154,12 @@ def _backup_locations() -> Any:
         )
     if not url.database or url.database == ":memory:":
         raise click.ClickException("An in-memory database cannot be backed up.")
+    from portal.jobs.queue import queue_file
+
     return Locations(
         database=Path(url.database),
         attachments=Path(current_app.config["INSTANCE_DIR"]) / "attachments",
+        queue=queue_file(current_app._get_current_object()),  # type: ignore[attr-defined]
     )
 
 
@@ -170,7 +173,7 @@ def _backup_locations() -> Any:
 )
 @with_appcontext
 def backup(root: str | None) -> None:
-    """Copy the SQLite database (safely, while the portal runs) and the attachments."""
+    """Copy the SQLite database and job queue (safely, while the portal runs) and the attachments."""
     from pathlib import Path
 
     from portal.core.backup import BackupError, make_backup
@@ -214,5 +217,7 @@ def restore(source: str, force: bool) -> None:
         raise click.ClickException(str(error))
     click.echo(
         f"Restored the backup of {manifest['created_at']}: "
-        f"{len(manifest['attachments'])} attachments, schema {manifest['database']['schema_revision']}."
+        f"{len(manifest['attachments'])} attachments, "
+        f"{'the job queue, ' if manifest.get('queue') and where.queue else ''}"
+        f"schema {manifest['database']['schema_revision']}."
     )

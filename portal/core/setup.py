@@ -46,7 +46,12 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            configure_sqlite(
+                db.engine,
+                app.config["SQLITE_BUSY_TIMEOUT_MS"],
+                app.config.get("SQLITE_LOCK_LOG_MS", 0),
+                app.config.get("SQLITE_SWITCH_INTERVAL_MS", 0),
+            )
         _plan_with_values()
     if app.config.get("MIGRATIONS", True):
         # Flask-Migrate brings Alembic (some 12 MB a process); a server's workers never
@@ -92,6 +97,9 @@ def _init_security(app: Flask) -> None:
     security._password_util_cls = PortalPasswordUtil
     security.init_app(app, datastore, register_form=PortalRegisterForm)
     security.pwd_context = HashingOutsideTransactions(security.pwd_context)  # type: ignore[assignment]
+    # Token data (a reset link carries a hash of the password hash) is hashed with
+    # sha256_crypt: some 200 ms of CPU, which held SQLite's write lock in every reset request.
+    security.hashing_context = HashingOutsideTransactions(security.hashing_context)  # type: ignore[assignment]
 
     @user_registered.connect_via(app)
     def _on_registered(

@@ -14,10 +14,12 @@ from portal.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-#: POSTs that read, then hash a password, then write: they start with a reading transaction
-#: (no write lock while the storm of sign-ins after a restart looks users up), and the hashing
-#: step ends it and declares the write (portal.accounts.security.HashingOutsideTransactions).
-READ_FIRST_ENDPOINTS = frozenset({"security.login"})
+#: POSTs that read, then hash (a password, a reset token's data), then write only rows that do
+#: not depend on what they read (sign-in tracking, a queued mail): they start with a reading
+#: transaction (no write lock while the storm of sign-ins after a restart looks users up),
+#: and the hashing step ends it and declares the write
+#: (portal.accounts.security.HashingOutsideTransactions).
+READ_FIRST_ENDPOINTS = frozenset({"security.login", "security.forgot_password"})
 
 
 def register_request_hooks(app: Flask) -> None:

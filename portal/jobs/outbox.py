@@ -13,14 +13,18 @@ Delivery guarantee
 * Sending starts with a claim: one conditional ``UPDATE ... SET status='sending' WHERE
   status='pending'`` committed before SMTP is contacted. Only one worker's claim can match,
   so two workers (or a task and the sweep) never send the same row.
-* The row becomes ``sent`` in the transaction right after the server accepted the message.
-  A worker killed while sending leaves the row ``sending``; the sweep returns such rows to
-  ``pending`` once ``MAIL_SENDING_TIMEOUT`` has passed (longer than any SMTP conversation),
-  so the message is sent again rather than lost.
-* The one window for a second copy is a kill after the server's "250 OK" and before the
-  ``sent`` commit (a few milliseconds). That copy carries the same ``Message-ID``, which
-  receiving systems use to recognise it as the same message. Outside that window every
-  message is sent exactly once: at-least-once delivery, exactly-once in practice.
+* The server's acceptance and the ``sent`` record are made all but one step (see
+  :func:`deliver`): on PostgreSQL "sent" is written under the row's lock before DATA's
+  final "." and committed right after the 250; on SQLite a marker file is created right
+  after the 250 and the sweep honours it. A worker killed while sending leaves the row
+  ``sending``; the sweep returns such rows to ``pending`` once ``MAIL_SENDING_TIMEOUT``
+  has passed (longer than any SMTP conversation), so the message is sent again rather
+  than lost.
+* The windows left for a second copy: a kill (or a lost connection) between the server's
+  acceptance of the "." and the commit (PostgreSQL) or the marker (SQLite), and a timeout
+  waiting for the answer to the "." (the server may have accepted; the message is tried
+  again). A copy carries the same ``Message-ID``, which receiving systems use to recognise
+  it as the same message: at-least-once delivery, exactly-once in practice.
 * Failures are retried with exponential backoff (``MAIL_RETRY_BASE_SECONDS`` x 2^n) up to
   ``MAIL_MAX_ATTEMPTS`` tries; then the row is ``failed`` and an admin can re-send it.
 """
@@ -28,9 +32,11 @@ Delivery guarantee
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
@@ -40,7 +46,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.core.db import utcnow
-from portal.core.mail import build_message, transmit
+from portal.core.mail import CommitPointFailed, build_message, transmit
 from portal.extensions import db
 from portal.jobs.models import OutboxMessage
 
@@ -170,7 +176,29 @@ def claim(message_id: int) -> bool:
 
 
 def deliver(message_id: int) -> bool:
-    """Claim one message and send it. Returns True when this call sent it."""
+    """Claim one message and send it. Returns True when this call sent it.
+
+    The server's acceptance and the "sent" record are made as close to one step as the
+    database allows, so that a worker killed in between (the sweep would send the message
+    again) is all but impossible:
+
+    * PostgreSQL: the SMTP conversation goes up to the end of DATA without the final ".",
+      then the worker takes the row's lock and writes "sent" uncommitted, sends the ".",
+      reads the 250 and commits at once (a row lock blocks no one else). If the write
+      cannot be had (the database away), the connection is dropped without the "." and the
+      server discards the message. Window: a kill between the server's acceptance of the
+      "." and the commit (one round trip plus a commit).
+    * SQLite: holding the one write lock of the database while the server answers the "."
+      would stop every other writer for that long (a slow server: hundreds of milliseconds
+      per message). Instead, right after the 250 the worker creates a marker file (one
+      system call, no lock), then records "sent" (waiting for the lock as long as needed),
+      then removes the marker; the sweep marks a "sending" row with a marker as sent
+      instead of sending it again (:func:`release_stuck`). Window: a kill between the
+      server's 250 and the marker's creation.
+
+    Both: a timeout waiting for the answer to the "." leaves it open whether the server
+    accepted; the message is tried again.
+    """
     if not claim(message_id):
         return False
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
@@ -185,22 +213,102 @@ def deliver(message_id: int) -> bool:
     )
     # No transaction stays open while talking to SMTP (on SQLite it would hold the lock).
     db.session.commit()
+    markers = accepted_markers()
     try:
-        transmit(mime)
+        if markers is not None:
+            transmit(mime)
+        else:
+            transmit(mime, commit_point=lambda: _write_sent(message_id))
     except Exception as exc:
-        log.warning("Sending outbox message %s failed: %s", message.id, exc)
-        message.last_error = str(exc)[:2000]
+        db.session.rollback()  # the uncommitted "sent", if it was written
+        _record_failure(message_id, exc)
+        return False
+    if markers is not None:
+        marker = _mark_accepted(markers, message_id)
+        _record_sent(message_id)
+        marker.unlink(missing_ok=True)
+    else:
+        _commit_sent(message_id)
+    return True
+
+
+def accepted_markers() -> Path | None:
+    """Where a SQLite portal notes messages the server accepted (None on PostgreSQL)."""
+    if db.engine.dialect.name != "sqlite":
+        return None
+    return Path(current_app.config["INSTANCE_DIR"]) / "outbox-accepted"
+
+
+def _mark_accepted(directory: Path, message_id: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / str(int(message_id))
+    # A kill -9 does not lose what the kernel has; fsync keeps it through a power cut too.
+    descriptor = os.open(marker, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    return marker
+
+
+def _accepted_ids(directory: Path | None) -> dict[int, Path]:
+    if directory is None or not directory.is_dir():
+        return {}
+    return {int(path.name): path for path in directory.iterdir() if path.name.isdigit()}
+
+
+class NoLongerClaimed(Exception):
+    """The row is no longer this worker's "sending" (released by the sweep meanwhile)."""
+
+
+def _write_sent(message_id: int) -> None:
+    """Take the database write and mark the message sent, uncommitted (the commit point)."""
+    result: Any = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .values(status="sent", sent_at=utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:
+        raise NoLongerClaimed(f"outbox message {message_id} is no longer being sent here")
+
+
+def _commit_sent(message_id: int) -> None:
+    """Commit the "sent" written before the server's 250; redo it if the commit failed."""
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("Committing outbox message %s as sent failed; retrying", message_id)
+        _record_sent(message_id)
+
+
+def _record_failure(message_id: int, exc: Exception) -> None:
+    cause = exc.__cause__ if isinstance(exc, CommitPointFailed) and exc.__cause__ else exc
+    if isinstance(cause, NoLongerClaimed):
+        log.warning("Outbox message %s was released while being sent; not sent here", message_id)
+        return
+    log.warning("Sending outbox message %s failed: %s", message_id, cause)
+    try:
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.status != "sending":
+            db.session.rollback()
+            return
+        message.last_error = str(cause)[:2000]
         if message.attempts >= _max_attempts():
             message.status = "failed"
         else:
             message.status = "pending"
             message.next_attempt_at = utcnow() + retry_delay(message.attempts)
+        status, due = message.status, message.next_attempt_at
         db.session.commit()
-        if message.status == "pending":
-            _schedule_retry(message.id, message.next_attempt_at)
-        return False
-    _record_sent(message.id)
-    return True
+    except OperationalError:
+        # The database is away: the row stays "sending" and the sweep releases it later.
+        db.session.rollback()
+        log.warning("Could not record the failed try of outbox message %s", message_id)
+        return
+    if status == "pending":
+        _schedule_retry(message_id, due)
 
 
 def _store_sent(message_id: int) -> None:
@@ -245,8 +353,23 @@ def _schedule_retry(message_id: int, when: Any) -> None:
 
 
 def release_stuck(now: Any = None) -> int:
-    """Return messages left ``sending`` by a worker that died back to ``pending``."""
+    """Return messages left ``sending`` by a worker that died back to ``pending``.
+
+    On SQLite a message with an "accepted" marker (the server answered 250, the worker died
+    before recording it) is marked sent instead: it is not sent again.
+    """
     now = now or utcnow()
+    accepted = _accepted_ids(accepted_markers())
+    if accepted:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(accepted)), OutboxMessage.status == "sending")
+            .values(status="sent", sent_at=now, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        for path in accepted.values():
+            path.unlink(missing_ok=True)
     timeout = timedelta(seconds=int(current_app.config.get("MAIL_SENDING_TIMEOUT", 600)))
     result: Any = db.session.execute(
         update(OutboxMessage)

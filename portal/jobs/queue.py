@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from portal.core.db import write_intent
+from portal.core.db import unit_label, write_intent
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,21 @@ _EXTENSION_KEY = "portal_jobs"
 _lock = threading.Lock()
 
 
+def queue_file(app: Flask) -> Path | None:
+    """The SQLite file of the embedded queue, or None when the queue lives elsewhere."""
+    if app.config.get("JOBS_IMMEDIATE") or app.config.get("REDIS_URL"):
+        return None
+    return Path(app.config.get("JOBS_SQLITE_PATH") or Path(app.config["INSTANCE_DIR"]) / "huey.db")
+
+
 def build_huey(app: Flask) -> Huey:
     name = "portal"
     if app.config.get("JOBS_IMMEDIATE"):
         return MemoryHuey(name, immediate=True, results=False)
     if app.config.get("REDIS_URL"):
         return RedisHuey(name, url=app.config["REDIS_URL"], results=False)
-    path = Path(app.config.get("JOBS_SQLITE_PATH") or Path(app.config["INSTANCE_DIR"]) / "huey.db")
+    path = queue_file(app)
+    assert path is not None
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=str(path), results=False)
 
@@ -121,6 +129,7 @@ def _unit_of_work(func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     from portal.jobs.outbox import deliver_committed
 
     token = write_intent.set(True)
+    label = unit_label.set(getattr(func, "__qualname__", "job"))
     try:
         result = func(*args, **kwargs)
         db.session.commit()
@@ -128,6 +137,7 @@ def _unit_of_work(func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         db.session.rollback()
         raise
     finally:
+        unit_label.reset(label)
         write_intent.reset(token)
     deliver_committed()
     return result

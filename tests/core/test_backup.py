@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from portal import create_app
-from portal.core.backup import ATTACHMENTS_DIR, DATABASE_FILE, MANIFEST
+from portal.core.backup import ATTACHMENTS_DIR, DATABASE_FILE, MANIFEST, QUEUE_FILE
 from portal.extensions import db
 
 
@@ -29,6 +29,8 @@ def _portal(directory: Path, database_url: str | None = None) -> Flask:
             "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{directory / 'portal.db'}",
             "INSTANCE_DIR": str(directory),
             "MAIL_FILE_DIR": str(directory / "mail"),
+            # The embedded queue (instance/huey.db), as in production without Redis.
+            "JOBS_IMMEDIATE": False,
         },
     )
 
@@ -53,6 +55,7 @@ def live(tmp_path: Path) -> Iterator[Flask]:
     """A portal with customers, orders and attachments on its own SQLite file."""
     from portal.accounts.services import create_user, ensure_reference_data
     from portal.feedback.attachments import write_file
+    from portal.jobs.queue import get_queue
 
     app = _migrated(tmp_path / "live")
     with app.app_context(), app.test_request_context():
@@ -62,6 +65,14 @@ def live(tmp_path: Path) -> Iterator[Flask]:
         db.session.commit()
         for size in (1, 1000, 300_000):
             write_file(os.urandom(size))
+        # Work waiting in the queue: a task due now and one scheduled for later (a retry).
+        # (The consumer moves a task with an eta to the schedule; add_schedule is that move.)
+        from huey.utils import normalize_time
+
+        queue = get_queue(app)
+        queue.deliver(424242)
+        later = normalize_time(delay=3600, utc=queue.huey.utc)
+        queue.huey.add_schedule(queue.deliver.task_class((434343,), {}, eta=later))
     yield app
     _dispose(app)
 
@@ -73,6 +84,10 @@ def _database(app: Flask) -> Path:
 
 def _attachments(app: Flask) -> Path:
     return Path(app.config["INSTANCE_DIR"]) / "attachments"
+
+
+def _queue(app: Flask) -> Path:
+    return Path(app.config["INSTANCE_DIR"]) / "huey.db"
 
 
 def _dump(path: Path) -> dict[str, list[tuple]]:
@@ -115,6 +130,10 @@ def test_backup_and_restore_give_back_the_same_rows_and_files(live: Flask, tmp_p
     assert _files(target / ATTACHMENTS_DIR) == original_files
     assert manifest["database"]["tables"]["user"] == len(original_rows["user"])
     assert manifest["database"]["schema_revision"] == original_rows["alembic_version"][0][0]
+    original_queue = _dump(_queue(live))
+    assert original_queue["task"] and original_queue["schedule"]
+    assert _dump(target / QUEUE_FILE) == original_queue
+    assert manifest["queue"]["tables"]["schedule"] == len(original_queue["schedule"])
 
     fresh = _portal(tmp_path / "fresh")
     try:
@@ -122,6 +141,13 @@ def test_backup_and_restore_give_back_the_same_rows_and_files(live: Flask, tmp_p
         assert result.exit_code == 0, result.output
         assert _dump(_database(fresh)) == original_rows
         assert _files(_attachments(fresh)) == original_files
+        assert _dump(_queue(fresh)) == original_queue
+        # The restored queue works: huey reads the waiting tasks back.
+        from portal.jobs.queue import get_queue
+
+        with fresh.app_context():
+            assert get_queue(fresh).huey.pending_count() == len(original_queue["task"])
+            assert get_queue(fresh).huey.scheduled_count() == len(original_queue["schedule"])
         # The restored portal works: it reads its users through the app.
         with fresh.app_context():
             from portal.accounts.models import User
@@ -137,12 +163,16 @@ def test_restore_over_data_asks_first_and_force_replaces(live: Flask, tmp_path: 
     target = _backup(live, tmp_path / "backups")
     original_rows = _dump(_database(live))
     original_files = _files(_attachments(live))
+    original_queue = _dump(_queue(live))
     with live.app_context(), live.test_request_context():
         from portal.accounts.services import create_user
+        from portal.jobs.queue import get_queue
 
         create_user("after@example.com", "correct-horse-battery-7", name="Later")
         db.session.commit()
         write_file(b"written after the backup")
+        get_queue(live).deliver(999999)
+    assert _dump(_queue(live)) != original_queue
     _dispose(live)
     runner = live.test_cli_runner()
 
@@ -154,6 +184,7 @@ def test_restore_over_data_asks_first_and_force_replaces(live: Flask, tmp_path: 
     assert confirmed.exit_code == 0, confirmed.output
     assert _dump(_database(live)) == original_rows
     assert _files(_attachments(live)) == original_files  # the later file is gone too
+    assert _dump(_queue(live)) == original_queue  # and the later task
 
     forced = runner.invoke(args=["portal", "restore", str(target), "--force"])
     assert forced.exit_code == 0, forced.output

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from portal.core.db import utcnow
+from portal.core.db import utcnow, write_intent
 from portal.extensions import db
 from portal.jobs import outbox
 from portal.jobs.models import OutboxMessage
@@ -30,11 +30,17 @@ def _queue(to: str, n: int = 1) -> None:
 
 
 def _statuses(app) -> collections.Counter:
-    with app.app_context():
-        rows = db.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-        db.session.commit()
+    # A reading transaction: on SQLite a worker waiting for the server's answer to the final
+    # "." holds the write lock (with "sent" written, not committed).
+    token = write_intent.set(False)
+    try:
+        with app.app_context():
+            rows = db.session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+            db.session.commit()
+    finally:
+        write_intent.reset(token)
     return collections.Counter(dict(rows))
 
 
@@ -283,7 +289,9 @@ def test_database_away_after_the_server_accepted_is_waited_out_not_sent_twice(
 ):
     """The database restarts between the SMTP server's 250 and the "sent" commit: the worker
     retries the commit instead of leaving the row "sending" for the sweep to send again."""
+    from sqlalchemy import event
     from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
 
     address = f"dbaway{LIVE_DOMAIN}"
     with app.app_context():
@@ -292,6 +300,12 @@ def test_database_away_after_the_server_accepted_is_waited_out_not_sent_twice(
         message_id = db.session.scalar(select(OutboxMessage.id))
     store = outbox._store_sent
     failures = [OperationalError("UPDATE outbox_message", {}, Exception("server closed"))] * 2
+    commit_failures = [OperationalError("COMMIT", {}, Exception("server closed"))]
+
+    def failing_commit(_session: Session) -> None:
+        # The first commit once the server has the message (it answered 250) fails.
+        if mailbox.to(address) and commit_failures:
+            raise commit_failures.pop()
 
     def flaky_store(message_id: int) -> None:
         if failures:
@@ -299,13 +313,157 @@ def test_database_away_after_the_server_accepted_is_waited_out_not_sent_twice(
         store(message_id)
 
     monkeypatch.setattr(outbox, "_store_sent", flaky_store)
+    event.listen(Session, "before_commit", failing_commit)
     try:
         with app.app_context():
             assert outbox.deliver(message_id)
+            assert not commit_failures and not failures
             # The sweep, however late, finds nothing to release or send again.
             assert outbox.release_stuck(now=utcnow() + timedelta(hours=1)) == 0
             assert outbox.deliver_due() == 0
         assert len(wait_for(lambda: mailbox.to(address))) == 1
+        time.sleep(0.3)
+        assert len(mailbox.to(address)) == 1
+        assert _statuses(app) == {"sent": 1}
+    finally:
+        event.remove(Session, "before_commit", failing_commit)
+        with app.app_context():
+            db.session.execute(
+                OutboxMessage.__table__.delete().where(OutboxMessage.to_address == address)
+            )
+            db.session.commit()
+
+
+def _on_postgresql(app) -> bool:
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
+
+
+def test_sent_is_written_under_the_lock_before_the_final_dot(app, mailbox, monkeypatch):
+    """PostgreSQL: the row's lock is taken while the server holds the message without its
+    final ".": the server has accepted nothing yet, and the commit after its 250 waits for
+    nobody."""
+    if not _on_postgresql(app):
+        pytest.skip("on SQLite the worker notes the 250 in a marker file instead")
+    address = f"beforedot{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address)
+        db.session.commit()
+        message_id = db.session.scalar(select(OutboxMessage.id))
+    write_sent = outbox._write_sent
+    seen: list[tuple[int, bool]] = []
+
+    def observed(message_id: int) -> None:
+        write_sent(message_id)
+        seen.append((len(mailbox.to(address)), db.session().in_transaction()))
+
+    monkeypatch.setattr(outbox, "_write_sent", observed)
+    try:
+        with app.app_context():
+            assert outbox.deliver(message_id)
+        assert seen == [(0, True)]  # nothing accepted yet, "sent" written in a transaction
+        assert len(mailbox.to(address)) == 1
+        assert _statuses(app) == {"sent": 1}
+    finally:
+        with app.app_context():
+            db.session.execute(
+                OutboxMessage.__table__.delete().where(OutboxMessage.to_address == address)
+            )
+            db.session.commit()
+
+
+@pytest.mark.parametrize("problem", ["locked", "released"])
+def test_no_database_write_at_the_final_dot_means_nothing_sent(app, mailbox, monkeypatch, problem):
+    """PostgreSQL: the row cannot be locked (the database away) or the sweep released it: the
+    connection is dropped before the ".", so the server discards the message."""
+    from sqlalchemy.exc import OperationalError
+
+    if not _on_postgresql(app):
+        pytest.skip("on SQLite the worker notes the 250 in a marker file instead")
+
+    app.config.update(MAIL_RETRY_BASE_SECONDS=0)
+    address = f"nolock-{problem}{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address)
+        db.session.commit()
+        message_id = db.session.scalar(select(OutboxMessage.id))
+    write_sent = outbox._write_sent
+    tries: list[int] = []
+
+    def refused(message_id: int) -> None:
+        tries.append(message_id)
+        if len(tries) > 1:
+            return write_sent(message_id)
+        if problem == "locked":
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        # The sweep gave the row back meanwhile: this worker must not send it.
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(status="pending")
+        )
+        db.session.commit()
+        return write_sent(message_id)
+
+    monkeypatch.setattr(outbox, "_write_sent", refused)
+    retries: list[int] = []
+    monkeypatch.setattr(outbox, "_schedule_retry", lambda message_id, _when: retries.append(1))
+    try:
+        with app.app_context():
+            assert not outbox.deliver(message_id)
+            db.session.commit()
+        time.sleep(0.5)
+        assert mailbox.to(address) == []
+        assert _statuses(app) == {"pending": 1}
+        assert retries == ([1] if problem == "locked" else [])
+        with app.app_context():
+            assert outbox.deliver(message_id)
+        assert len(wait_for(lambda: mailbox.to(address))) == 1
+        time.sleep(0.3)
+        assert len(mailbox.to(address)) == 1
+        assert _statuses(app) == {"sent": 1}
+    finally:
+        with app.app_context():
+            db.session.execute(
+                OutboxMessage.__table__.delete().where(OutboxMessage.to_address == address)
+            )
+            db.session.commit()
+
+
+def test_sqlite_accepted_then_killed_is_marked_sent_by_the_sweep_not_sent_again(
+    app, mailbox, monkeypatch
+):
+    """SQLite: the worker does not hold the database's one write lock while the server
+    answers; right after the 250 it creates a marker file. Killed before "sent" is recorded
+    (waiting for the lock behind busy writers), the row stays "sending"; the sweep sees the
+    marker and marks it sent instead of sending it again."""
+    if _on_postgresql(app):
+        pytest.skip("on PostgreSQL 'sent' is written under the row lock before the final dot")
+
+    class Killed(BaseException):
+        pass
+
+    def killed(_message_id: int) -> None:
+        raise Killed
+
+    address = f"marker{LIVE_DOMAIN}"
+    with app.app_context():
+        _queue(address)
+        db.session.commit()
+        message_id = db.session.scalar(select(OutboxMessage.id))
+    monkeypatch.setattr(outbox, "_record_sent", killed)
+    try:
+        with app.app_context():
+            with pytest.raises(Killed):
+                outbox.deliver(message_id)
+            db.session.rollback()
+            markers = outbox.accepted_markers()
+            assert markers is not None and (markers / str(message_id)).exists()
+        assert len(wait_for(lambda: mailbox.to(address))) == 1
+        assert _statuses(app) == {"sending": 1}
+        monkeypatch.undo()
+        with app.app_context():
+            assert outbox.release_stuck(now=utcnow() + timedelta(hours=1)) == 0
+            assert outbox.deliver_due() == 0
+            assert not (markers / str(message_id)).exists()
         time.sleep(0.3)
         assert len(mailbox.to(address)) == 1
         assert _statuses(app) == {"sent": 1}
