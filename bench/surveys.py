@@ -6,8 +6,8 @@ SQLite file, checked against the database afterwards (none lost, none duplicated
         [--via service|http|both] [--skip-single]
 
 "http" posts each answer through the link's page (`POST /s/<token>`, the whole Flask stack:
-session, CSRF, view); "service" calls what the view calls (find the invitation by its token,
-check it is open, store the response, commit)."""
+session, CSRF, view); "service" calls what the view calls after the CSRF check (the link by its token's
+hash, its state, the survey's cached questions, validation, the one write transaction)."""
 
 from __future__ import annotations
 
@@ -123,25 +123,30 @@ def _answer_worker(
             key = {302: "answered", 410: "already"}.get(status, "other")
             outcome[key] += 1
     else:
+        from werkzeug.datastructures import MultiDict
+
         from portal.core.db import write_intent
         from portal.surveys import answering
 
+        form = MultiDict({f"q{question_id}": "9", "submit": "Send"})
         start.wait()
         began, cpu = time.perf_counter(), time.process_time()
         with app.app_context():
             for token in tokens:
-                write_intent.set(False)  # as the link's view does: reads first
-                invitation = answering.find_invitation(token)
-                if invitation is None or answering.invitation_state(invitation) != "open":
+                # What the link's view does after CSRF: read, check, validate, then write.
+                write_intent.set(False)
+                link = answering.link_for_token(token)
+                if link is None or link.state() != "open":
                     db.session.rollback()
                     outcome["already"] += 1
                     continue
+                spec = answering.survey_spec(link.survey_id, link.survey_version)
+                values, _raw, errors = answering.parse_answers(spec.questions, form)
+                assert not errors, errors
                 try:
-                    answering.submit_response(invitation, {question_id: 9}, locale="en")
-                    db.session.commit()
+                    answering.submit_answers(link, spec, values, locale=link.locale)
                     outcome["answered"] += 1
                 except answering.AlreadyAnswered:
-                    db.session.rollback()
                     outcome["already"] += 1
     outcome["cpu"] = time.process_time() - cpu  # type: ignore[assignment]
     results.put((time.perf_counter() - began, outcome))
