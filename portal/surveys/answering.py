@@ -437,9 +437,7 @@ def submit_answers(
     answers = answer_rows(spec, values)
     try:
         with _short_write() as connection:
-            claimed = connection.execute(
-                _CLAIM, {"invitation_id": link.invitation_id, "now": now}
-            )
+            claimed = connection.execute(_CLAIM, {"invitation_id": link.invitation_id, "now": now})
             if claimed.rowcount != 1:
                 raise AlreadyAnswered
             response_id: int = connection.execute(
@@ -452,10 +450,11 @@ def submit_answers(
                     "now": now,
                 },
             ).scalar_one()
+            for row in answers:
+                row["response_id"] = response_id
             if answers:
-                for row in answers:
-                    row["response_id"] = response_id
-                connection.execute(_NEW_ANSWER, answers)
+                # One row (most surveys ask one question) as a single execute, more as many.
+                connection.execute(_NEW_ANSWER, answers[0] if len(answers) == 1 else answers)
     except IntegrityError:
         raise AlreadyAnswered from None
     return response_id

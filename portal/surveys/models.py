@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
 from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -109,9 +108,12 @@ def _new_survey_version(session: Session, _context: Any, _instances: Any) -> Non
                 survey = session.get(Survey, instance.survey_id)
             if survey is not None:
                 touched.add(survey)
-        elif isinstance(instance, Survey) and instance in session.dirty:
-            if session.is_modified(instance):  # a column or the list of its questions
-                touched.add(instance)
+        elif (
+            isinstance(instance, Survey)
+            and instance in session.dirty
+            and session.is_modified(instance)  # a column or the list of its questions
+        ):
+            touched.add(instance)
     now = utcnow()
     for survey in touched:
         if survey not in session.deleted:

@@ -20,9 +20,9 @@ from flask_security import auth_required
 
 from portal.accounts.models import User
 from portal.core.db import write_intent
-from portal.core.i18n import current_locale_code
+from portal.core.i18n import current_locale_code, select_locale
 from portal.extensions import csrf, db
-from portal.surveys import answering, sending, services
+from portal.surveys import answering, sending
 from portal.surveys.forms import AnswerForm, ContactForm, PreferenceForm, UnsubscribeForm
 from portal.surveys.models import Invitation
 
@@ -33,17 +33,23 @@ GONE_STATUS = {"answered": 410, "expired": 410, "closed": 410}
 
 
 def _survey_locale(invitation_locale: str) -> str:
-    """A visitor from an e-mail link reads the survey in the language it was sent in."""
+    """A visitor from an e-mail link reads the survey in the language it was sent in.
+
+    Returns the page's locale code: what Flask-Babel's selector gives, without parsing it
+    into a Babel locale (a POST that stores the answer and redirects renders nothing).
+    """
     if not current_user.is_authenticated and "locale" not in session:
         session["locale"] = invitation_locale
-    return current_locale_code()
+    return select_locale()
 
 
 def _unavailable(state: str) -> ResponseReturnValue:
     return render_template("surveys/unavailable.html", state=state), GONE_STATUS.get(state, 404)
 
 
-def _answer(link: answering.Link, *, self_url: str, thanks_url: str) -> ResponseReturnValue:
+def _answer(
+    link: answering.Link, endpoint: str, thanks_endpoint: str, **url_values: object
+) -> ResponseReturnValue:
     """The answer page (GET) and its form (POST).
 
     A POST's CSRF token has been checked before the view by CSRFProtect (the form is not
@@ -65,13 +71,13 @@ def _answer(link: answering.Link, *, self_url: str, thanks_url: str) -> Response
             if request.form.get("autosave"):
                 return "", 204
             flash(_("Your answers are saved. Come back to this page to finish."), "success")
-            return redirect(self_url)
+            return redirect(url_for(endpoint, **url_values))
         if not errors:
             try:
                 answering.submit_answers(link, spec, parsed, locale=locale)
             except answering.AlreadyAnswered:
                 return _unavailable("answered")
-            return redirect(thanks_url)
+            return redirect(url_for(thanks_endpoint, **url_values))
         status = 422
     return render_template(
         "surveys/answer.html",
@@ -81,7 +87,7 @@ def _answer(link: answering.Link, *, self_url: str, thanks_url: str) -> Response
         form=AnswerForm(),
         values=values,
         errors=errors,
-        action=self_url,
+        action=url_for(endpoint, **url_values),
     ), status
 
 
@@ -142,11 +148,7 @@ def answer(token: str) -> ResponseReturnValue:
     link = answering.link_for_token(token)
     if link is None:
         return _unavailable("unknown")
-    return _answer(
-        link,
-        self_url=url_for("surveys.answer", token=token),
-        thanks_url=url_for("surveys.thanks", token=token),
-    )
+    return _answer(link, "surveys.answer", "surveys.thanks", token=token)
 
 
 @bp.route("/s/<token>/thanks")
@@ -196,11 +198,7 @@ def answer_own(invitation_id: int) -> ResponseReturnValue:
     link = answering.own_link(invitation_id, current_user)
     if link is None:
         abort(404)
-    return _answer(
-        link,
-        self_url=url_for("surveys.answer_own", invitation_id=invitation_id),
-        thanks_url=url_for("surveys.thanks_own", invitation_id=invitation_id),
-    )
+    return _answer(link, "surveys.answer_own", "surveys.thanks_own", invitation_id=invitation_id)
 
 
 @bp.route("/surveys/<int:invitation_id>/thanks")
