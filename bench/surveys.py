@@ -149,7 +149,17 @@ def _answer_worker(
                 except answering.AlreadyAnswered:
                     outcome["already"] += 1
     outcome["cpu"] = time.process_time() - cpu  # type: ignore[assignment]
-    results.put((time.perf_counter() - began, outcome))
+    wall = time.perf_counter() - began
+    if via == "http":
+        # The floor of the same stack in the same process and moment: CPU per hello-world.
+        hello = time.process_time()
+        for _ in range(HELLO_REQUESTS):
+            client.get("/healthz", base_url="https://localhost")
+        outcome["hello_cpu"] = (time.process_time() - hello) / HELLO_REQUESTS  # type: ignore[assignment]
+    results.put((wall, outcome))
+
+
+HELLO_REQUESTS = 300
 
 
 def _overrides(database: str) -> dict[str, Any]:
@@ -257,6 +267,7 @@ def concurrent(processes: int, answers: int, via: str, overlap: float) -> dict[s
             )
         )
     cpu = sum(o.pop("cpu") for _, o in outcomes)
+    hello = [o.pop("hello_cpu") for _, o in outcomes if "hello_cpu" in o]
     posted = sum(sum(o.values()) for _, o in outcomes)
     ok = sum(o["answered"] for _, o in outcomes)
     return {
@@ -269,6 +280,7 @@ def concurrent(processes: int, answers: int, via: str, overlap: float) -> dict[s
         "other": sum(o["other"] for _, o in outcomes),
         "wall": wall,
         "cpu_ms": cpu * 1000 / posted,
+        "hello_ms": sum(hello) * 1000 / len(hello) if hello else None,
         # What the same work gives on idle cores, one process per core: the machine's load
         # from other jobs is left out; the write lock is not (time spent waiting for it
         # is not CPU time, so it shows in the measured rate, not here).
@@ -290,10 +302,15 @@ def report_concurrent(result: dict[str, Any]) -> str:
         and result["responses"] == result["links"] == result["answer_rows"] == result["answered_ok"]
         else "MISMATCH"
     )
+    hello = (
+        f"{result['hello_ms']:.2f} ({result['cpu_ms'] / result['hello_ms']:.1f}x)"
+        if result["hello_ms"]
+        else "-"
+    )
     return (
         f"| {result['via']} | {result['processes']} | {result['links']} | {result['posted']} | "
         f"{result['already']} | {result['wall']:.2f} s | {result['rate']:.0f} | "
-        f"{result['cpu_ms']:.2f} | {result['projected']:.0f} | "
+        f"{result['cpu_ms']:.2f} | {hello} | {result['projected']:.0f} | "
         f"{result['responses']} | {result['answer_rows']} | {result['duplicated']} | "
         f"{result['lost']} | {verdict} |"
     )
@@ -326,15 +343,17 @@ def run() -> None:
         f"{os.cpu_count()} cores. Target: 1,000 answers a second, none lost, none duplicated.",
         "",
         "| path | processes | links | posts | refused as answered | time | answers/s "
-        "| CPU ms per post | answers/s on idle cores | responses | answer rows | duplicated "
-        "| lost | check |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| CPU ms per post | CPU ms per hello-world (post / hello) | answers/s on idle cores "
+        "| responses | answer rows | duplicated | lost | check |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for line in lines:
         print(line)
     for via in ("service", "http") if args.via == "both" else (args.via,):
         lines.append(report_concurrent(concurrent(args.processes, args.answers, via, args.overlap)))
         print(lines[-1], flush=True)
+    lines += ["", f"Load average after the runs: {os.getloadavg()[0]:.1f}."]
+    print("\n".join(lines[-2:]))
     if args.output:
         output = Path(args.output)
         previous = output.read_text() if output.exists() else "# Benchmark results\n"

@@ -52,6 +52,7 @@ def test_a_known_surveys_answer_takes_four_statements(app, client, make_user, bu
             f"/s/{second}", data={"csrf_token": csrf_from(page), "submit": "1", f"q{nps}": "6"}
         )
     assert posted.status_code == 302
+    assert "Set-Cookie" not in posted.headers  # the session was written by the page's GET
     # The link (with its survey's status and version), the claim, the response, the answer.
     assert len(statements) == 4, statements
     assert "survey_question" not in " ".join(statements)
