@@ -3,6 +3,8 @@ unsubscribing from survey mail."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -48,7 +50,7 @@ def _unavailable(state: str) -> ResponseReturnValue:
 
 
 def _answer(
-    link: answering.Link, endpoint: str, thanks_endpoint: str, **url_values: object
+    link: answering.Link, endpoint: str, thanks_endpoint: str, **url_values: Any
 ) -> ResponseReturnValue:
     """The answer page (GET) and its form (POST).
 
