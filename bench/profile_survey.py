@@ -4,11 +4,14 @@
 
 Answers ``answers`` fresh links (POST /s/<token>, through the whole Flask stack, on a fresh
 SQLite file) under pyinstrument and writes the call tree to ``output`` (default
-bench/profiles/survey-answer.txt), with the wall and CPU milliseconds per answer on top.
+bench/profiles/survey-answer.txt), with the wall and CPU milliseconds per answer on top; first
+the same number of answers and of hello-world requests without the profiler, for the CPU
+time per answer and its ratio to hello-world in the same process and moment.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tempfile
@@ -41,7 +44,7 @@ def main(answers: int, output: Path) -> None:
         user.roles.append(get_role("customer"))
         db.session.add(user)
         db.session.commit()
-        _survey, question_id, tokens = make_pool(answers + 51)
+        _survey, question_id, tokens = make_pool(2 * answers + 51)
     client = app.test_client()
     page = client.get(f"/s/{tokens[0]}", base_url="https://localhost").get_data(as_text=True)
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
@@ -59,10 +62,18 @@ def main(answers: int, output: Path) -> None:
 
     for token in tokens[1:51]:  # warm up: templates, statement caches
         post(token)
+    plain = time.process_time()
+    for token in tokens[51 : 51 + answers]:
+        post(token)
+    plain = time.process_time() - plain
+    hello = time.process_time()
+    for _ in range(answers):
+        client.get("/healthz", base_url="https://localhost")
+    hello = time.process_time() - hello
     profiler = Profiler(interval=0.001)
     began, cpu = time.perf_counter(), time.process_time()
     profiler.start()
-    for token in tokens[51:]:
+    for token in tokens[51 + answers :]:
         post(token)
     profiler.stop()
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
@@ -70,8 +81,10 @@ def main(answers: int, output: Path) -> None:
     output.write_text(
         f"{answers} survey answers through links (POST /s/<token>), one process, SQLite: "
         f"{wall * 1000 / answers:.2f} ms wall, {cpu * 1000 / answers:.2f} ms CPU per answer "
-        f"(with the profiler running).\n\n"
-        + profiler.output_text(unicode=False, color=False, show_all=False)
+        f"(with the profiler running).\nWithout the profiler: {plain * 1000 / answers:.2f} ms CPU "
+        f"per answer, {hello * 1000 / answers:.2f} ms per hello-world (/healthz), ratio "
+        f"{plain / hello:.1f}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."
+        f"\n\n" + profiler.output_text(unicode=False, color=False, show_all=False)
     )
     print(f"written to {output}")
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
@@ -20,6 +22,7 @@ from portal.extensions import db
 from portal.surveys.metrics import nps_group
 from portal.surveys.models import (
     CHOICE_TYPES,
+    SCALE_RANGES,
     Answer,
     ContactRequest,
     Invitation,
@@ -38,31 +41,243 @@ class AlreadyAnswered(Exception):
     """The invitation has its response already (perhaps from another tab, just now)."""
 
 
-# The statements of the answering path, built once: answers through links come in bulk.
-_BY_TOKEN = (
-    select(Invitation)
-    .options(joinedload(Invitation.survey))
-    .where(
-        or_(
-            Invitation.token_hash == bindparam("digest"),
-            Invitation.reminder_token_hash == bindparam("digest"),
-        )
+# --- the answering path -----------------------------------------------------------------------
+#
+# Answers through links come in bulk (a send to every customer), so the path from the link to
+# the stored answer works on plain rows with Core statements built once: one read (the
+# invitation and its survey's status and version, by the token's hash), the survey's questions
+# from a per-process cache keyed by that version, and one short write transaction (claim the
+# invitation, insert the response and its answers).
+
+_INVITATION = Invitation.__table__
+_SURVEY = Survey.__table__
+_QUESTION = Question.__table__
+
+_LINK = select(
+    _INVITATION.c.id,
+    _INVITATION.c.survey_id,
+    _INVITATION.c.user_id,
+    _INVITATION.c.locale,
+    _INVITATION.c.expires_at,
+    _INVITATION.c.responded_at,
+    _INVITATION.c.draft_answers,
+    _SURVEY.c.status,
+    _SURVEY.c.updated_at,
+).join_from(_INVITATION, _SURVEY, _SURVEY.c.id == _INVITATION.c.survey_id)
+_LINK_BY_TOKEN = _LINK.where(
+    or_(
+        _INVITATION.c.token_hash == bindparam("digest"),
+        _INVITATION.c.reminder_token_hash == bindparam("digest"),
     )
 )
-_CLAIM = (
-    update(Invitation)
-    .where(Invitation.id == bindparam("invitation_id"), Invitation.responded_at.is_(None))
-    .values(responded_at=bindparam("now"), draft_answers={})
-    .execution_options(synchronize_session=False)
+_LINK_BY_ID = _LINK.where(
+    _INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.user_id == bindparam("user_id")
 )
-_NEW_RESPONSE = insert(Response).returning(Response.id)
+_SURVEY_TEXTS = select(
+    _SURVEY.c.title,
+    _SURVEY.c.intro,
+    _SURVEY.c.thank_you,
+    _SURVEY.c.translations,
+    _SURVEY.c.updated_at,
+).where(_SURVEY.c.id == bindparam("survey_id"))
+_QUESTIONS = (
+    select(
+        _QUESTION.c.id,
+        _QUESTION.c.position,
+        _QUESTION.c.type,
+        _QUESTION.c.text,
+        _QUESTION.c.choices,
+        _QUESTION.c.translations,
+        _QUESTION.c.required,
+        _QUESTION.c.hidden,
+    )
+    .where(_QUESTION.c.survey_id == bindparam("survey_id"))
+    .order_by(_QUESTION.c.position, _QUESTION.c.id)
+)
+# Of concurrent submissions exactly one finds the invitation still unanswered and claims it.
+_CLAIM = (
+    _INVITATION.update()
+    .where(_INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.responded_at.is_(None))
+    .values(responded_at=bindparam("now"), draft_answers={})
+)
+_SAVE_DRAFT = (
+    _INVITATION.update()
+    .where(_INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.responded_at.is_(None))
+    .values(draft_answers=bindparam("draft"))
+)
+_NEW_RESPONSE = (
+    Response.__table__.insert()
+    .values(
+        invitation_id=bindparam("invitation_id"),
+        survey_id=bindparam("survey_id"),
+        user_id=bindparam("user_id"),
+        locale=bindparam("locale"),
+        submitted_at=bindparam("now"),
+    )
+    .returning(Response.__table__.c.id)
+)
+_NEW_ANSWER = Answer.__table__.insert()
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An invitation as the answering path sees it: plain values, no ORM object."""
+
+    invitation_id: int
+    survey_id: int
+    user_id: int
+    locale: str
+    expires_at: datetime
+    responded_at: datetime | None
+    draft_answers: dict[str, Any]
+    survey_status: str
+    #: Changes whenever the survey or one of its questions is edited (models.py).
+    survey_version: datetime | None
+
+    def state(self, now: datetime | None = None) -> str:
+        """ "open", "answered", "expired" or "closed" (the survey no longer takes answers)."""
+        if self.responded_at is not None:
+            return "answered"
+        if self.expires_at <= (now or utcnow()):
+            return "expired"
+        if self.survey_status != "active":
+            return "closed"
+        return "open"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSpec:
+    """A question as answering shows and checks it (the same reading methods as Question)."""
+
+    id: int
+    position: int
+    type: str
+    text: str
+    choices: tuple[str, ...]
+    translations: dict[str, Any]
+    required: bool
+    hidden: bool
+
+    def text_in(self, locale: str | None) -> str:
+        translated = (self.translations or {}).get(locale or "en", {}).get("text")
+        return translated or self.text
+
+    def choices_in(self, locale: str | None) -> list[str]:
+        translated = (self.translations or {}).get(locale or "en", {}).get("choices") or []
+        return [
+            (translated[i] if i < len(translated) and translated[i] else label)
+            for i, label in enumerate(self.choices)
+        ]
+
+    @property
+    def scale(self) -> tuple[int, int] | None:
+        return SCALE_RANGES.get(self.type)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySpec:
+    """What answering needs of a survey: its texts and visible questions, at one version."""
+
+    id: int
+    version: datetime | None
+    title: str
+    intro: str
+    thank_you: str
+    translations: dict[str, Any]
+    questions: tuple[QuestionSpec, ...]
+    types: dict[int, str] = field(compare=False)
+
+    def text(self, field: str, locale: str | None) -> str:
+        """A survey text in ``locale``, falling back to English when not translated."""
+        translated = (self.translations or {}).get(locale or "en", {}).get(field)
+        return translated or getattr(self, field) or ""
+
+
+#: Surveys kept per process; more than this many running at once only costs reloads.
+SPEC_CACHE_SIZE = 64
+_SPEC_CACHE_KEY = "surveys.specs"
+
+
+def _read(statement: Any, params: dict[str, Any]) -> Any:
+    return db.session.connection().execute(statement, params)
+
+
+def link_for_token(token: str) -> Link | None:
+    """The invitation a link's token belongs to (invitation or reminder link), or None: one
+    query by the token's hash, which is all that is stored of it (an altered token matches
+    nothing)."""
+    if not token or len(token) > 200:
+        return None
+    row = _read(_LINK_BY_TOKEN, {"digest": hash_token(token)}).first()
+    return Link(*row) if row is not None else None
+
+
+def own_link(invitation_id: int, user: Any) -> Link | None:
+    """A signed-in customer's own invitation, or None."""
+    row = _read(_LINK_BY_ID, {"invitation_id": invitation_id, "user_id": user.id}).first()
+    return Link(*row) if row is not None else None
+
+
+def survey_spec(survey_id: int, version: datetime | None) -> SurveySpec:
+    """The survey's texts and visible questions, read once per process and version.
+
+    ``version`` is the survey's ``updated_at`` as the link's query just read it; every edit
+    of the survey or its questions changes it (models.py), so an edited survey is read again
+    on its next answer, in every process.
+    """
+    cache: dict[int, SurveySpec] = current_app.extensions.setdefault(_SPEC_CACHE_KEY, {})
+    spec = cache.get(survey_id)
+    if spec is None or spec.version != version:
+        spec = _load_spec(survey_id)
+        if survey_id not in cache and len(cache) >= SPEC_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[survey_id] = spec
+    return spec
+
+
+def _load_spec(survey_id: int) -> SurveySpec:
+    survey = _read(_SURVEY_TEXTS, {"survey_id": survey_id}).one()
+    questions = tuple(
+        QuestionSpec(
+            id=row.id,
+            position=row.position,
+            type=row.type,
+            text=row.text,
+            choices=tuple(row.choices or ()),
+            translations=row.translations or {},
+            required=bool(row.required),
+            hidden=bool(row.hidden),
+        )
+        for row in _read(_QUESTIONS, {"survey_id": survey_id})
+        if not row.hidden
+    )
+    return SurveySpec(
+        id=survey_id,
+        version=survey.updated_at,
+        title=survey.title,
+        intro=survey.intro or "",
+        thank_you=survey.thank_you or "",
+        translations=survey.translations or {},
+        questions=questions,
+        types={q.id: q.type for q in questions},
+    )
 
 
 def find_invitation(token: str) -> Invitation | None:
-    """The invitation a link's token belongs to (invitation or reminder link), or None."""
+    """The invitation a link's token belongs to, as an ORM object (thanks and contact pages)."""
     if not token or len(token) > 200:
         return None
-    return db.session.scalar(_BY_TOKEN, {"digest": hash_token(token)})
+    return db.session.scalar(
+        select(Invitation)
+        .options(joinedload(Invitation.survey))
+        .where(
+            or_(
+                Invitation.token_hash == bindparam("digest"),
+                Invitation.reminder_token_hash == bindparam("digest"),
+            )
+        ),
+        {"digest": hash_token(token)},
+    )
 
 
 def get_own_invitation(invitation_id: int, user: Any) -> Invitation | None:
@@ -104,7 +319,7 @@ def waiting_invitations(user: Any, now: datetime | None = None) -> list[Invitati
 
 
 def parse_answers(
-    questions: list[Question], form: MultiDict[str, str]
+    questions: Sequence[QuestionSpec], form: MultiDict[str, str]
 ) -> tuple[dict[int, Any], dict[str, Any], dict[int, Any]]:
     """Read ``q<id>`` fields: (values by question id, raw input to keep, errors by id)."""
     values: dict[int, Any] = {}
@@ -159,7 +374,7 @@ def parse_answers(
 
 
 @contextmanager
-def _short_write() -> Iterator[None]:
+def _short_write() -> Iterator[Connection]:
     """Write in a transaction of its own, right after ending the request's reads.
 
     Answering reads first (the invitation, its survey and questions) and then writes a few
@@ -171,7 +386,7 @@ def _short_write() -> Iterator[None]:
     db.session.commit()
     token = write_intent.set(True)
     try:
-        yield
+        yield db.session.connection()
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -180,16 +395,69 @@ def _short_write() -> Iterator[None]:
         write_intent.reset(token)
 
 
-def save_draft(invitation: Invitation, raw: dict[str, Any]) -> None:
+def save_draft(invitation_id: int, raw: dict[str, Any]) -> None:
     """Keep what the customer has typed so far, so a reload or a later visit keeps it."""
-    invitation_id = invitation.id
-    with _short_write():
-        db.session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.responded_at.is_(None))
-            .values(draft_answers=dict(raw)),
-            execution_options={"synchronize_session": False},
+    with _short_write() as connection:
+        connection.execute(_SAVE_DRAFT, {"invitation_id": invitation_id, "draft": dict(raw)})
+
+
+def answer_rows(spec: SurveySpec, values: dict[int, Any]) -> list[dict[str, Any]]:
+    """The ``survey_answer`` rows of parsed ``values`` (question id -> number, text, indexes)."""
+    rows = []
+    for question_id, value in values.items():
+        kind = spec.types[question_id]
+        rows.append(
+            {
+                "question_id": question_id,
+                "number": None if kind in ("text", "multiple") else int(value),
+                "text": value if kind == "text" else None,
+                "choices": list(value) if kind == "multiple" else None,
+            }
         )
+    return rows
+
+
+def submit_answers(
+    link: Link,
+    spec: SurveySpec,
+    values: dict[int, Any],
+    *,
+    locale: str,
+    now: datetime | None = None,
+) -> int:
+    """Record the one response of ``link``'s invitation and commit it; raises
+    AlreadyAnswered for any other. Returns the response's id.
+
+    One write transaction: the invitation is claimed first (``responded_at`` set where it is
+    still empty): of concurrent submissions exactly one claims it, the others change no row
+    and are refused with nothing kept. The unique constraint on
+    ``survey_response.invitation_id`` stays as the last guard.
+    """
+    now = now or utcnow()
+    answers = answer_rows(spec, values)
+    try:
+        with _short_write() as connection:
+            claimed = connection.execute(_CLAIM, {"invitation_id": link.invitation_id, "now": now})
+            if claimed.rowcount != 1:
+                raise AlreadyAnswered
+            response_id: int = connection.execute(
+                _NEW_RESPONSE,
+                {
+                    "invitation_id": link.invitation_id,
+                    "survey_id": link.survey_id,
+                    "user_id": link.user_id,
+                    "locale": locale,
+                    "now": now,
+                },
+            ).scalar_one()
+            for row in answers:
+                row["response_id"] = response_id
+            if answers:
+                # One row (most surveys ask one question) as a single execute, more as many.
+                connection.execute(_NEW_ANSWER, answers[0] if len(answers) == 1 else answers)
+    except IntegrityError:
+        raise AlreadyAnswered from None
+    return response_id
 
 
 def submit_response(
@@ -199,51 +467,20 @@ def submit_response(
     locale: str,
     now: datetime | None = None,
 ) -> int:
-    """Record the one response of ``invitation`` and commit it; raises AlreadyAnswered for
-    any other. Returns the response's id.
-
-    The invitation is claimed first (``responded_at`` set where it is still empty): of
-    concurrent submissions exactly one claims it, the others change no row and are refused
-    with nothing kept. The unique constraint on ``survey_response.invitation_id`` stays as
-    the last guard.
-    """
-    now = now or utcnow()
-    questions = {q.id: q.type for q in invitation.survey.questions}
-    answers: list[dict[str, Any]] = []
-    for question_id, value in values.items():
-        row: dict[str, Any] = {"question_id": question_id, "text": None, "choices": None}
-        row["number"] = None
-        if questions[question_id] == "text":
-            row["text"] = value
-        elif questions[question_id] == "multiple":
-            row["choices"] = list(value)
-        else:
-            row["number"] = int(value)
-        answers.append(row)
-    invitation_id, survey_id, user_id = invitation.id, invitation.survey_id, invitation.user_id
-    try:
-        with _short_write():
-            claimed = db.session.execute(_CLAIM, {"invitation_id": invitation_id, "now": now})
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                raise AlreadyAnswered
-            response_id = db.session.scalar(
-                _NEW_RESPONSE,
-                {
-                    "invitation_id": invitation_id,
-                    "survey_id": survey_id,
-                    "user_id": user_id,
-                    "locale": locale,
-                    "submitted_at": now,
-                },
-            )
-            assert response_id is not None
-            if answers:
-                db.session.execute(
-                    insert(Answer), [dict(row, response_id=response_id) for row in answers]
-                )
-    except IntegrityError:
-        raise AlreadyAnswered from None
-    return response_id
+    """``submit_answers`` for an ORM invitation (scripts and tests that hold one)."""
+    link = Link(
+        invitation_id=invitation.id,
+        survey_id=invitation.survey_id,
+        user_id=invitation.user_id,
+        locale=invitation.locale,
+        expires_at=invitation.expires_at,
+        responded_at=invitation.responded_at,
+        draft_answers=invitation.draft_answers or {},
+        survey_status=invitation.survey.status,
+        survey_version=invitation.survey.updated_at,
+    )
+    spec = survey_spec(link.survey_id, link.survey_version)
+    return submit_answers(link, spec, values, locale=locale, now=now)
 
 
 def response_for(invitation: Invitation) -> Response | None:

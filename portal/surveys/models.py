@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.core.db import TimestampMixin, UTCDateTime, utcnow
 from portal.extensions import db
@@ -87,6 +88,36 @@ class Question(db.Model):  # type: ignore[name-defined,misc]
     @property
     def scale(self) -> tuple[int, int] | None:
         return SCALE_RANGES.get(self.type)
+
+
+@event.listens_for(Session, "before_flush")
+def _new_survey_version(session: Session, _context: Any, _instances: Any) -> None:
+    """Any change to a survey or to one of its questions moves the survey's ``updated_at``.
+
+    Answering keeps each survey's questions per process and reads them again when this
+    changes (answering.survey_spec); a question edited, added, moved, hidden or removed
+    changes no column of the survey itself, so it is touched here.
+    """
+    touched: set[Survey] = set()
+    for instance in chain(session.new, session.dirty, session.deleted):
+        if isinstance(instance, Question):
+            if instance in session.dirty and not session.is_modified(instance):
+                continue
+            survey = instance.survey
+            if survey is None and instance.survey_id is not None:
+                survey = session.get(Survey, instance.survey_id)
+            if survey is not None:
+                touched.add(survey)
+        elif (
+            isinstance(instance, Survey)
+            and instance in session.dirty
+            and session.is_modified(instance)  # a column or the list of its questions
+        ):
+            touched.add(instance)
+    now = utcnow()
+    for survey in touched:
+        if survey not in session.deleted:
+            survey.updated_at = now
 
 
 class Invitation(db.Model):  # type: ignore[name-defined,misc]

@@ -3,6 +3,8 @@ unsubscribing from survey mail."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -20,9 +22,9 @@ from flask_security import auth_required
 
 from portal.accounts.models import User
 from portal.core.db import write_intent
-from portal.core.i18n import current_locale_code
+from portal.core.i18n import current_locale_code, select_locale
 from portal.extensions import csrf, db
-from portal.surveys import answering, sending, services
+from portal.surveys import answering, sending
 from portal.surveys.forms import AnswerForm, ContactForm, PreferenceForm, UnsubscribeForm
 from portal.surveys.models import Invitation
 
@@ -32,55 +34,62 @@ bp = Blueprint("surveys", __name__)
 GONE_STATUS = {"answered": 410, "expired": 410, "closed": 410}
 
 
-def _survey_locale(invitation: Invitation) -> str:
-    """A visitor from an e-mail link reads the survey in the language it was sent in."""
+def _survey_locale(invitation_locale: str) -> str:
+    """A visitor from an e-mail link reads the survey in the language it was sent in.
+
+    Returns the page's locale code: what Flask-Babel's selector gives, without parsing it
+    into a Babel locale (a POST that stores the answer and redirects renders nothing).
+    """
     if not current_user.is_authenticated and "locale" not in session:
-        session["locale"] = invitation.locale
-    return current_locale_code()
+        session["locale"] = invitation_locale
+    return select_locale()
 
 
 def _unavailable(state: str) -> ResponseReturnValue:
     return render_template("surveys/unavailable.html", state=state), GONE_STATUS.get(state, 404)
 
 
-def _answer(invitation: Invitation, *, self_url: str, thanks_url: str) -> ResponseReturnValue:
-    state = answering.invitation_state(invitation)
+def _answer(
+    link: answering.Link, endpoint: str, thanks_endpoint: str, **url_values: Any
+) -> ResponseReturnValue:
+    """The answer page (GET) and its form (POST).
+
+    A POST's CSRF token has been checked before the view by CSRFProtect (the form is not
+    exempt), so the POST reads ``request.form`` directly instead of building the form again;
+    the form object is only built to render the page.
+    """
+    state = link.state()
     if state != "open":
         return _unavailable(state)
-    locale = _survey_locale(invitation)
-    survey = invitation.survey
-    questions = services.visible_questions(survey)
-    form = AnswerForm()
-    values = dict(invitation.draft_answers or {})
+    locale = _survey_locale(link.locale)
+    spec = answering.survey_spec(link.survey_id, link.survey_version)
+    values = dict(link.draft_answers or {})
     errors: dict = {}
     status = 200
-    if form.validate_on_submit():
-        parsed, raw, errors = answering.parse_answers(questions, request.form)
-        values = raw
-        if form.save.data:
-            answering.save_draft(invitation, raw)
+    if request.method == "POST":
+        parsed, values, errors = answering.parse_answers(spec.questions, request.form)
+        if request.form.get("save", "") not in ("", "false"):  # as WTForms reads a button
+            answering.save_draft(link.invitation_id, values)
             if request.form.get("autosave"):
                 return "", 204
             flash(_("Your answers are saved. Come back to this page to finish."), "success")
-            return redirect(self_url)
+            return redirect(url_for(endpoint, **url_values))
         if not errors:
             try:
-                answering.submit_response(invitation, parsed, locale=locale)
+                answering.submit_answers(link, spec, parsed, locale=locale)
             except answering.AlreadyAnswered:
                 return _unavailable("answered")
-            return redirect(thanks_url)
+            return redirect(url_for(thanks_endpoint, **url_values))
         status = 422
-    elif request.method == "POST":
-        status = 400
     return render_template(
         "surveys/answer.html",
-        survey=survey,
-        questions=questions,
+        survey=spec,
+        questions=spec.questions,
         survey_locale=locale,
-        form=form,
+        form=AnswerForm(),
         values=values,
         errors=errors,
-        action=self_url,
+        action=url_for(endpoint, **url_values),
     ), status
 
 
@@ -90,7 +99,7 @@ def _thanks(
     response = answering.response_for(invitation)
     if response is None:
         abort(404)
-    locale = _survey_locale(invitation)
+    locale = _survey_locale(invitation.locale)
     loop = answering.closing_the_loop(response)
     user = db.session.get(User, invitation.user_id)
     referral_url = (
@@ -136,16 +145,12 @@ def _by_token(token: str) -> Invitation:
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def answer(token: str) -> ResponseReturnValue:
     # Reads first, without the write lock (SQLite): answering writes in a short transaction
-    # of its own (answering.submit_response, save_draft).
+    # of its own (answering.submit_answers, save_draft).
     write_intent.set(False)
-    invitation = answering.find_invitation(token)
-    if invitation is None:
+    link = answering.link_for_token(token)
+    if link is None:
         return _unavailable("unknown")
-    return _answer(
-        invitation,
-        self_url=url_for("surveys.answer", token=token),
-        thanks_url=url_for("surveys.thanks", token=token),
-    )
+    return _answer(link, "surveys.answer", "surveys.thanks", token=token)
 
 
 @bp.route("/s/<token>/thanks")
@@ -192,12 +197,10 @@ def waiting() -> ResponseReturnValue:
 @bp.route("/surveys/<int:invitation_id>", methods=["GET", "POST"])
 @auth_required()
 def answer_own(invitation_id: int) -> ResponseReturnValue:
-    invitation = _own(invitation_id)
-    return _answer(
-        invitation,
-        self_url=url_for("surveys.answer_own", invitation_id=invitation.id),
-        thanks_url=url_for("surveys.thanks_own", invitation_id=invitation.id),
-    )
+    link = answering.own_link(invitation_id, current_user)
+    if link is None:
+        abort(404)
+    return _answer(link, "surveys.answer_own", "surveys.thanks_own", invitation_id=invitation_id)
 
 
 @bp.route("/surveys/<int:invitation_id>/thanks")

@@ -145,3 +145,76 @@ def test_one_link_posted_twenty_times_at_once_records_one_response(live_app, liv
         invitation = db.session.scalar(select(Invitation))
         assert invitation.responded_at is not None
         db.session.remove()
+
+
+def test_links_raced_by_several_workers_get_one_response_each(live_app):
+    """The claim under the service: workers (threads with sessions and connections of their
+    own, like processes on one database file) answer the same links at the same moment."""
+    from portal.accounts.services import create_user, ensure_reference_data
+    from portal.core.db import write_intent
+    from portal.surveys import answering, sending, services
+    from portal.surveys.models import Answer, Invitation, Response
+
+    links = 12
+    workers = 4
+    tokens = [secrets.token_urlsafe(32) for _ in range(links)]
+    with live_app.app_context():
+        ensure_reference_data()
+        survey = services.create_survey(title="Many at once")
+        question = services.add_question(survey, type="nps", text="Score?", required=True)
+        survey.status = "active"
+        for n, token in enumerate(tokens):
+            user = create_user(f"many{n}@example.com", "correct-horse-battery-7", name="Many")
+            with mock.patch.object(sending, "new_token", return_value=token):
+                assert sending.invite(survey, user, "send") is not None
+        db.session.commit()
+        question_id = question.id
+
+    barrier = threading.Barrier(workers)
+    outcomes: list[tuple[int, str]] = []
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            with live_app.app_context():
+                barrier.wait(timeout=30)
+                for token in tokens:
+                    write_intent.set(False)
+                    link = answering.link_for_token(token)
+                    assert link is not None
+                    if link.state() != "open":
+                        db.session.rollback()
+                        outcomes.append((worker, "refused"))
+                        continue
+                    spec = answering.survey_spec(link.survey_id, link.survey_version)
+                    try:
+                        answering.submit_answers(link, spec, {question_id: worker}, locale="en")
+                        outcomes.append((worker, "answered"))
+                    except answering.AlreadyAnswered:
+                        outcomes.append((worker, "refused"))
+                db.session.remove()
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert len(outcomes) == links * workers
+    assert sum(1 for _, what in outcomes if what == "answered") == links
+    with live_app.app_context():
+        per_invitation = db.session.execute(
+            select(Response.invitation_id, func.count()).group_by(Response.invitation_id)
+        ).all()
+        assert len(per_invitation) == links and {count for _, count in per_invitation} == {1}
+        assert db.session.scalar(select(func.count(Answer.id))) == links
+        assert (
+            db.session.scalar(
+                select(func.count(Invitation.id)).where(Invitation.responded_at.is_not(None))
+            )
+            == links
+        )
+        db.session.remove()
