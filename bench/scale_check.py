@@ -5,6 +5,8 @@ through the test client, in process, and counts each request's queries. Run agai
 instance the data was seeded into:
 
     FLASK_APP=wsgi.py PORTAL_INSTANCE_DIR=... [DATABASE_URL=...] .venv/bin/python bench/scale_check.py
+
+Queries given as arguments replace the built-in list (``--no-topic`` skips the topic pages).
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ from portal.extensions import db
 SEARCHES = (
     "物流信息",  # Chinese, four characters
     "退款",  # Chinese, two characters: shorter than a trigram
+    "快递",  # two characters, in titles and bodies
+    "一",  # one character
     "快递员",
     "pakomāts",
     "курьер",
     "الشحنة",
+    "courier",  # a common English word
+    "part",  # a rare word: 20 posts of the big topic, the oldest ones
     "refund arrived",
     "parcel locker code",
     "Wool scarf",
@@ -58,6 +64,9 @@ def main() -> None:
     from portal.community.scale import big_topic_id
     from portal.community.services import POSTS_PER_PAGE
 
+    arguments = sys.argv[1:]
+    with_topic = "--no-topic" not in arguments
+    searches = [argument for argument in arguments if argument != "--no-topic"] or SEARCHES
     app = create_app()
     statements: list[str] = []
     with app.app_context():
@@ -82,7 +91,7 @@ def main() -> None:
     print(f"## {dialect}: {posts:,} posts\n")
     print("| request | p50 ms | p95 ms | max ms | SQL p50 ms | queries |")
     print("|---|---:|---:|---:|---:|---:|")
-    if topic is not None:
+    if topic is not None and with_topic:
         last = (topic.last_position - 2) // POSTS_PER_PAGE + 1
         for label, page in (("first", 1), ("last", last)):
             url = f"/community/t/{topic.id}-{topic.slug}" + (f"?page={page}" if page > 1 else "")
@@ -98,7 +107,7 @@ def main() -> None:
                 f"| {statistics.median(sql):.1f} | {'/'.join(map(str, sorted(counts)))} |"
             )
     everything = []
-    for query in SEARCHES:
+    for query in searches:
         times, sql, counts = [], [], set()
         for _ in range(RUNS):
             elapsed, count = _timed(client, f"/community/search?q={query}", statements)
