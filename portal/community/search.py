@@ -111,7 +111,8 @@ def _visible_filters(category_ids: list[int]) -> list:
 def search(query: str, *, category_ids: list[int], limit: int = 30) -> tuple[list[SearchHit], bool]:
     """Posts matching every word of ``query`` in the given categories, best first.
 
-    Returns the hits and whether the short-query fallback was used.
+    Returns the hits and whether a term was shorter than a trigram (on SQLite such
+    results are listed newest first, not ranked).
     """
     terms = _terms(query.strip())
     if not terms or not category_ids:
@@ -210,7 +211,7 @@ def _search_grams(
     """SQLite, a query with a term shorter than a trigram: the pair tables, newest first.
 
     Candidates are the newest SEARCH_WINDOW posts whose body has every term's tokens and the
-    first posts of the newest SEARCH_WINDOW topics whose title has some term's tokens; the
+    first posts of the newest TITLE_WINDOW topics whose title has some term's tokens; the
     exact rule (every term, case-insensitive, in the body or a first post's title) is
     checked here on those rows, newest first, until ``limit`` are found.
     """
@@ -232,7 +233,7 @@ def _search_grams(
             "ORDER BY rowid DESC LIMIT :window"
         )
         .columns(id=db.Integer)
-        .bindparams(title_match=title_match, window=SEARCH_WINDOW)
+        .bindparams(title_match=title_match, window=TITLE_WINDOW)
         .subquery("titled")
     )
     by_title = (
@@ -289,10 +290,12 @@ def _search_like(
 ) -> list[SearchHit]:
     """Every term in the post's body, or (for a first post) in the topic's title.
 
-    Candidates come from two index-friendly branches, each the newest SEARCH_WINDOW: posts
-    whose body has every term (PostgreSQL: the body's trigram index), and first posts of
-    topics whose title has any term (the title's trigram index); the exact condition and
-    the ranking run on those few rows only, never on every post that matches.
+    Candidates come from two index-friendly branches, newest first: the SEARCH_WINDOW
+    posts whose body has every term (PostgreSQL: the body's trigram index, and its pair
+    index for terms shorter than a trigram), and the first posts of the TITLE_WINDOW topics
+    whose title has any term (the title's indexes); the exact condition and the ranking run
+    on those few rows only, never on every post that matches. SQLite comes here only for a
+    term its pair index cannot look up (punctuation alone): a substring scan.
     """
     ranked = dialect == "postgresql"
     patterns = [_like_pattern(term) for term in terms]
