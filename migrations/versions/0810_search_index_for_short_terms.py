@@ -6,7 +6,8 @@ index of every character and every pair of neighbouring characters:
 
 - SQLite: two contentless FTS5 tables under the unicode61 tokenizer, one for post bodies
   (rowid = post id) and one for topic titles (rowid = topic id), fed by triggers with the
-  text written out as its characters and character pairs separated by spaces.
+  text written out as its character pairs separated by spaces, with an index of their
+  first characters.
 - PostgreSQL: the immutable function ``community_search_grams(text)`` (the lower-cased
   text's characters and character pairs, as an array) and GIN expression indexes on it
   for the post body and the topic title; PostgreSQL keeps them current by itself.
@@ -28,30 +29,48 @@ branch_labels = None
 depends_on = None
 
 
-def sqlite_grams(expression: str) -> str:
-    """SQL for ``expression``'s characters and character pairs, separated by spaces.
+#: Characters per piece, and pairs written per row of a piece, in sqlite_grams().
+PIECE, PER_ROW = 64, 8
 
-    Triggers cannot hold a WITH clause, so the positions 1..length come from json_each over
-    an array of that many zeros (built from a zero blob's hex digits). The tokenizer drops
-    spaces and punctuation: a pair with one of them becomes the other character alone.
+
+def sqlite_grams(expression: str) -> str:
+    """SQL for every pair of neighbouring characters of ``expression``, separated by spaces.
+
+    Triggers cannot hold a WITH clause, so positions come from json_each over arrays of
+    zeros (one built from a zero blob's hex digits). substr() walks a text from its start,
+    so the text is first cut into pieces of PIECE characters (and the next one, for the
+    last pair), each pair being read from its piece: time grows with the length, not with
+    its square. The tokenizer drops spaces and punctuation: a pair with one of them becomes
+    the other character alone, and a lone last character stays a token too, so every
+    character starts a token (a one-character search is a prefix search).
     """
+    pairs = " || ' ' || ".join(
+        f"substr(piece.value, slot.key * {PER_ROW} + {offset}, 2)"
+        for offset in range(1, PER_ROW + 1)
+    )
+    slots = "'[" + ",".join(["0"] * (PIECE // PER_ROW)) + "]'"
+    count = f"(length(src.s) + {PIECE - 1}) / {PIECE}"
     return (
-        "(SELECT group_concat(substr(src.s, j.key, 1) || ' ' || substr(src.s, j.key, 2), ' ')"
+        f"(SELECT group_concat({pairs}, ' ')"
         f" FROM (SELECT {expression} AS s) AS src,"
-        " json_each('[' || replace(hex(zeroblob(length(src.s))), '00', '0,') || '0]') AS j"
-        " WHERE j.key >= 1)"
+        f" json_each((SELECT json_group_array(substr(src.s, start.key * {PIECE} + 1, {PIECE + 1}))"
+        f"   FROM json_each('[' || rtrim(replace(hex(zeroblob({count})), '00', '0,'), ',') || ']')"
+        f"   AS start)) AS piece,"
+        f" json_each({slots}) AS slot"
+        f" WHERE slot.key * {PER_ROW} < length(piece.value))"
     )
 
 
 # Combining marks (M*) are token characters too, so that a pair with a vowel sign or a
-# harakah stays one token; content='' keeps no copy of the text, detail=none no positions.
+# harakah stays one token; content='' keeps no copy of the text, detail=none no positions,
+# prefix='1' an index of first characters (one-character searches).
 TOKENIZE = "tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* Co M*'\""
 
 SQLITE = (
     f"CREATE VIRTUAL TABLE community_search_grams USING fts5("
-    f"grams, content = '', detail = none, {TOKENIZE})",
+    f"grams, content = '', detail = none, prefix = '1', {TOKENIZE})",
     f"CREATE VIRTUAL TABLE community_search_title_grams USING fts5("
-    f"grams, content = '', detail = none, {TOKENIZE})",
+    f"grams, content = '', detail = none, prefix = '1', {TOKENIZE})",
     # A contentless table forgets a row only when told the exact text it was given.
     f"""CREATE TRIGGER community_search_grams_post_insert AFTER INSERT ON community_post BEGIN
          INSERT INTO community_search_grams(rowid, grams)

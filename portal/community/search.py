@@ -135,11 +135,12 @@ def _is_token_character(character: str) -> bool:
 
 
 def gram_tokens(term: str) -> list[str]:
-    """The tokens of the SQLite pair index that a post holding ``term`` must have.
+    """What a post holding ``term`` must have in the SQLite pair index: pairs of
+    neighbouring characters, or single characters (looked up as the start of a pair).
 
-    A short term is its own token (a character or a pair), split where it has punctuation;
-    a longer one gives its pairs of neighbouring characters (at most eight). Empty when the
-    term has nothing the tokenizer keeps: such a term cannot be looked up.
+    A short term is itself (split where it has punctuation); a longer one gives its pairs
+    (at most eight). Empty when the term has nothing the tokenizer keeps: such a term
+    cannot be looked up.
     """
     runs: list[str] = []
     run = ""
@@ -162,7 +163,11 @@ def gram_tokens(term: str) -> list[str]:
 
 
 def _fts5_all(tokens: Iterable[str]) -> str:
-    return " AND ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+    """An FTS5 query for posts holding every token: a pair, or a character's prefix search
+    (the index holds pairs, and the first characters of tokens beside them)."""
+    return " AND ".join(
+        '"' + token.replace('"', '""') + '"' + ("*" if len(token) == 1 else "") for token in tokens
+    )
 
 
 def _term_found(term: str, body: str, title: str | None) -> bool:

@@ -207,3 +207,17 @@ def test_short_term_index_follows_edits_hiding_and_erasure(app, client, make_use
 )
 def test_gram_tokens(term, tokens):
     assert search.gram_tokens(term) == tokens
+
+
+def test_pairs_across_the_index_pieces_and_in_long_posts(app, client, make_user, board):
+    # SQLite's triggers read the text in pieces of 64 characters: a pair that straddles two
+    # pieces, and one at the end of a post of the longest kind, are found too.
+    make_user("writer@example.com")
+    with app.app_context():
+        seed_topic("writer@example.com", board["general"], title="Edge", body="x" * 63 + "快递")
+        seed_topic(
+            "writer@example.com", board["general"], title="Long", body="y" * 19_990 + " 门口"
+        )
+    assert "Edge" in _found(client, "快递") and "Edge" in _found(client, "x快")
+    assert "Long" in _found(client, "门口") and "Long" in _found(client, "口")
+    assert "Long" not in _found(client, "快")
