@@ -7,7 +7,7 @@ on the title and body columns, matched with ILIKE and ranked by word similarity.
 Trigrams need three characters, so a shorter term (the common two-character Chinese word,
 one character) is looked up in an index of every character and every pair of neighbouring
 characters (migration 0810): on SQLite two FTS5 tables under unicode61, on PostgreSQL GIN
-indexes on ``community_search_grams(column)``. Such searches list the newest matches first.
+indexes on ``community_search_grams(column)``. SQLite lists such matches newest first.
 """
 
 from __future__ import annotations
