@@ -25,17 +25,24 @@ POST_STATES = ("visible", "pending", "hidden", "deleted")
 FLAG_REASONS = ("spam", "offensive", "off-topic", "other")
 SUBSCRIPTION_LEVELS = ("watching", "muted")
 
-#: Search objects created by hand in the migration: the SQLite FTS5 table (and the shadow
-#: tables FTS5 keeps beside it) and the PostgreSQL trigram indexes.
+#: Search objects created by hand in the migrations: the SQLite FTS5 tables (and the shadow
+#: tables FTS5 keeps beside them) and the PostgreSQL trigram and character-pair indexes.
 SEARCH_TABLE = "community_search"
+GRAM_TABLES = ("community_search_grams", "community_search_title_grams")
 TRGM_INDEXES = ("ix_community_post_body_trgm", "ix_community_topic_title_trgm")
+GRAM_INDEXES = ("ix_community_post_body_grams", "ix_community_topic_title_grams")
 UNMANAGED_SCHEMA_NAMES.update(
     {
-        SEARCH_TABLE,
-        *(f"{SEARCH_TABLE}_{s}" for s in ("data", "idx", "content", "docsize", "config")),
+        name
+        for table in (SEARCH_TABLE, *GRAM_TABLES)
+        for name in (
+            table,
+            *(f"{table}_{s}" for s in ("data", "idx", "content", "docsize", "config")),
+        )
     }
 )
 UNMANAGED_SCHEMA_NAMES.update(TRGM_INDEXES)
+UNMANAGED_SCHEMA_NAMES.update(GRAM_INDEXES)
 
 
 class Category(db.Model):  # type: ignore[name-defined,misc]

@@ -6,8 +6,9 @@ are short, a few run long, and one, titled :data:`BIG_TOPIC_TITLE`, has a fixed 
 posts (20,000 by default) for the topic-page benchmark. Rows keep the invariants the
 services keep: positions 1..last_position without gaps, reply counts, the last post's time
 and author, the revision (bumped once per post), the category counters, the author's
-subscription, bodies rendered with the current renderer. The search index follows the posts:
-SQLite's FTS5 table by its insert trigger, PostgreSQL's trigram indexes by themselves.
+subscription, bodies rendered with the current renderer. The search indexes follow the
+posts: SQLite's FTS5 tables (trigrams; characters and character pairs of bodies and titles)
+by their insert triggers, PostgreSQL's trigram and pair indexes by themselves.
 """
 
 from __future__ import annotations

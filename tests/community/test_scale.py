@@ -6,7 +6,7 @@ import random
 
 from sqlalchemy import func, select
 
-from portal.community import markup
+from portal.community import markup, search
 from portal.community.models import Category, Post, Topic, TopicSubscription
 from portal.community.scale import BIG_TOPIC_TITLE, generate_posts
 from portal.community.services import POSTS_PER_PAGE
@@ -80,10 +80,26 @@ def test_generated_topics_keep_the_counters(app):
 
 def test_generated_posts_are_found_by_search(app, client):
     _generate(app, posts=600, big=50, seed=11)
-    for query in ("物流信息", "kurjeru", "курьер", "Big thread"):
+    for query in ("物流信息", "kurjeru", "курьер", "Big thread", "快递", "一"):
         page = client.get("/community/search", query_string={"q": query})
         assert page.status_code == 200
         assert "<mark>" in page.get_data(as_text=True), query
+    with app.app_context():
+        categories = list(db.session.scalars(select(Category.id)))
+        posts = db.session.execute(
+            select(Post.id, Post.position, Post.body_markdown, Topic.title).join(
+                Topic, Topic.id == Post.topic_id
+            )
+        ).all()
+        # Short terms through the bulk-loaded pair index: exactly the posts that hold them.
+        for term in ("快递", "一", "款", "ب"):
+            hits, _short = search.search(term, category_ids=categories, limit=1000)
+            expected = {
+                post.id
+                for post in posts
+                if term in post.body_markdown or (post.position == 1 and term in post.title)
+            }
+            assert expected and {hit.post_id for hit in hits} == expected, term
 
 
 def _offset_over_posts(statement: str) -> bool:
