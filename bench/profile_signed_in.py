@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated page names")
     parser.add_argument("--profile", default="", help="page to run under cProfile")
     parser.add_argument("--lines", type=int, default=40)
+    parser.add_argument("--callers", default="", help="with --profile: who calls this function")
+    parser.add_argument("--callees", default="", help="with --profile: what this function calls")
     parser.add_argument("--tree", default="", help="page to run under pyinstrument (call tree)")
     args = parser.parse_args()
     _environment(args.database_url)
@@ -124,6 +126,10 @@ def main() -> None:
             stats.sort_stats("tottime").print_stats(args.lines)
             stats.sort_stats("ncalls").print_stats(args.lines)
             stats.sort_stats("cumulative").print_stats(args.lines)
+            if args.callers:
+                stats.print_callers(args.callers)
+            if args.callees:
+                stats.print_callees(args.callees)
         if name == args.tree:
             from pyinstrument import Profiler
 
