@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
-PASSWORD = "portal-demo-2026"  # noqa: S105 - the demo accounts' published password
+PASSWORD = "portal-demo-2026"
 
 PAGES = {
     "orders": ("/orders", "anna@example.com"),
@@ -85,7 +85,7 @@ def main() -> None:
 
     clients: dict[str | None, object] = {}
 
-    def client_for(user: str | None):  # noqa: ANN202
+    def client_for(user: str | None):
         if user not in clients:
             client = app.test_client()
             if user:
