@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_security import MailUtil, PasswordUtil
+from flask_security import MailUtil, PasswordUtil, SQLAlchemyUserDatastore
 from flask_security.forms import RegisterFormV2
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -147,3 +147,48 @@ class PortalRegisterForm(RegisterFormV2):
         if self.email.data:
             self.email.data = self.email.data.strip().lower()
         return valid
+
+
+class PortalUserDatastore(SQLAlchemyUserDatastore):
+    """Flask-Security's datastore; the signed-in user of each request loads with its roles.
+
+    Every request with a session looks its user up by ``fs_uniquifier`` (the user loader),
+    and then Flask-Principal, the navigation and the role guards read the user's roles: two
+    queries, each built, keyed and compiled afresh. Here one prepared statement loads the
+    user and its roles together (an outer join through the role memberships, one row per
+    role, both by index), straight from the database on every request: a changed role, a deactivated account
+    or a changed ``fs_uniquifier`` takes effect on the next request, as before.
+    """
+
+    _by_uniquifier: Any = None
+
+    def find_user(self, case_insensitive: bool = False, **kwargs: Any) -> Any:
+        if case_insensitive or list(kwargs) != ["fs_uniquifier"]:
+            return super().find_user(case_insensitive=case_insensitive, **kwargs)
+        return self.find_user_with_roles(str(kwargs["fs_uniquifier"]))
+
+    def find_user_with_roles(self, uniquifier: str) -> Any:
+        from sqlalchemy import bindparam, inspect, select
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        user_model: Any = self.user_model
+        role_model: Any = self.role_model
+        if self._by_uniquifier is None:
+            # Two flat outer joins, not the nested join the relationship would give: SQLite
+            # materialises a nested join over every membership before it looks at the user.
+            memberships = user_model.roles.property.secondary
+            type(self)._by_uniquifier = (
+                select(user_model, role_model)
+                .outerjoin(memberships, memberships.c.user_id == user_model.id)
+                .outerjoin(role_model, role_model.id == memberships.c.role_id)
+                .where(user_model.fs_uniquifier == bindparam("uniquifier"))
+            )
+        rows = self.db.session.execute(self._by_uniquifier, {"uniquifier": uniquifier}).all()
+        if not rows:
+            return None
+        user = rows[0][0]
+        # Roles already loaded in this session (and perhaps changed, not yet flushed) stay.
+        if "roles" in inspect(user).unloaded:
+            roles = [role for _user, role in rows if role is not None]
+            set_committed_value(user, "roles", roles)
+        return user

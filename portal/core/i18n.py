@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask.globals import _cv_app
-from flask_babel import get_locale, get_translations
+from flask_babel import Domain, get_babel, get_locale, get_translations
 from flask_login import current_user
 
 # Browser language tags that map onto our catalogs.
@@ -97,6 +97,50 @@ def _request_translations() -> Any:
     if namespace is not None:
         namespace.portal_translations = (getattr(namespace, "babel_locale", None), translations)
     return translations
+
+
+class RequestCachedDomain(Domain):
+    """Flask-Babel's message domain, its catalog looked up once per request and language.
+
+    Every ``gettext`` and every lazy string (form labels, status labels, navigation) asks the
+    domain for the current catalog, and Flask-Babel answers by resolving the request's
+    context, locale and catalog cache again each time. The answer is kept beside Flask-Babel's
+    own locale for the request and looked up again whenever that locale object changes
+    (``force_locale``, ``refresh``), exactly as ``_request_translations`` does for templates.
+    """
+
+    def get_translations(self) -> Any:
+        app_context = _cv_app.get(None)
+        if app_context is None:
+            return super().get_translations()
+        namespace = app_context.g.__dict__.get("_flask_babel")
+        if namespace is not None:
+            kept = namespace.__dict__.get("portal_domain_translations")
+            locale = namespace.__dict__.get("babel_locale")
+            if kept is not None and locale is not None and kept[0] is locale:
+                return kept[1]
+        translations = super().get_translations()
+        namespace = app_context.g.__dict__.get("_flask_babel")
+        if namespace is not None:
+            namespace.portal_domain_translations = (
+                namespace.__dict__.get("babel_locale"),
+                translations,
+            )
+        return translations
+
+
+def install_request_cached_domain(app: Flask) -> None:
+    """Make the domain above Flask-Babel's default one (after ``babel.init_app``).
+
+    Flask-Babel keeps its default domain on the ``Babel`` object as a cached property; its
+    catalog directories are read from the current application when a catalog is loaded.
+    """
+    instance = get_babel(app).instance
+    current = instance.__dict__.get("domain_instance")
+    if not isinstance(current, RequestCachedDomain):
+        instance.__dict__["domain_instance"] = RequestCachedDomain(
+            domain=app.config.get("BABEL_DOMAIN", "messages")
+        )
 
 
 def install_template_gettext(app: Flask) -> None:

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
+
+_URL_CACHE_KEY = "portal_constant_urls"
 
 
 @dataclass(frozen=True)
@@ -29,13 +31,29 @@ def _register(entries: list[NavEntry], entry: NavEntry) -> None:
     entries.sort(key=lambda item: item.order)
 
 
+def constant_url(endpoint: str, **values: Any) -> str:
+    """``url_for(endpoint, **values)`` for arguments that never change (navigation, assets).
+
+    Building a URL walks the URL map and the URL defaults each time; for a fixed endpoint and
+    arguments the path only depends on where the application is mounted, so it is kept per
+    application and mount point. Only hashable, constant arguments belong here.
+    """
+    cache: dict[tuple[Any, ...], str] = current_app.extensions.setdefault(_URL_CACHE_KEY, {})
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    url = cache.get(key)
+    if url is None:
+        url = cache[key] = url_for(endpoint, **values)
+    return url
+
+
 def _items(
     entries: list[NavEntry], is_active: Callable[[NavEntry, str], bool]
 ) -> list[dict[str, Any]]:
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
     items = []
     for entry in entries:
-        if entry.visible(current_user):
-            url = url_for(entry.endpoint)
+        if entry.visible(user):
+            url = constant_url(entry.endpoint)
             items.append({"url": url, "label": entry.label, "active": is_active(entry, url)})
     return items
 
@@ -83,7 +101,8 @@ def register_home_block(template: str, visible: Callable[[Any], bool], *, order:
 
 
 def home_blocks() -> list[str]:
-    return [template for _order, template, visible in HOME_BLOCKS if visible(current_user)]
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    return [template for _order, template, visible in HOME_BLOCKS if visible(user)]
 
 
 #: Staff area side navigation: features add their staff pages here.

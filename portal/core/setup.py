@@ -6,12 +6,17 @@ import importlib
 from typing import Any
 
 from flask import Flask, request, session
-from flask_security import SQLAlchemyUserDatastore, user_registered
+from flask_security import user_registered
 from sqlalchemy import event
 
-from portal.core import pagecache
+from portal.core import formatting, pagecache
 from portal.core.db import configure_sqlite
-from portal.core.i18n import install_template_gettext, select_locale, select_timezone
+from portal.core.i18n import (
+    install_request_cached_domain,
+    install_template_gettext,
+    select_locale,
+    select_timezone,
+)
 from portal.extensions import babel, csrf, db, limiter, mail, security, talisman
 
 CONTENT_SECURITY_POLICY = {
@@ -62,6 +67,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_request_cached_domain(app)
+    formatting.install_filters(app)
     install_template_gettext(app)
 
     limiter.init_app(app)
@@ -89,9 +96,10 @@ def _init_security(app: Flask) -> None:
         OutboxMailUtil,
         PortalPasswordUtil,
         PortalRegisterForm,
+        PortalUserDatastore,
     )
 
-    datastore = SQLAlchemyUserDatastore(db, User, Role, WebAuthn)
+    datastore = PortalUserDatastore(db, User, Role, WebAuthn)
     # init_app() only takes forms; the utility classes are read from the instance.
     security._mail_util_cls = OutboxMailUtil
     security._password_util_cls = PortalPasswordUtil

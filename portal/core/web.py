@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, request
 from portal.core import audit, pagecache
 from portal.core.db import write_intent
 from portal.core.i18n import current_locale_code, html_lang, text_direction
-from portal.core.nav import home_blocks, nav_items, staff_nav_items
+from portal.core.nav import constant_url, home_blocks, nav_items, staff_nav_items
 from portal.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -47,6 +47,8 @@ def register_request_hooks(app: Flask) -> None:
     def _reset_write_intent(_exc: BaseException | None) -> None:
         # Work outside requests (CLI, jobs) in the same thread writes by default.
         write_intent.set(True)
+
+    app.add_template_global(constant_url, "constant_url")
 
     @app.context_processor
     def _template_context() -> dict[str, Any]:

@@ -69,9 +69,6 @@ def _home_items() -> list:
 
 def _money(minor: int, currency: str) -> str:
     """Integer minor units formatted in the viewer's locale."""
-    from decimal import Decimal
+    from portal.core.formatting import money
 
-    from babel.numbers import get_currency_precision
-    from flask_babel import format_currency
-
-    return format_currency(Decimal(minor).scaleb(-get_currency_precision(currency)), currency)
+    return money(minor, currency)

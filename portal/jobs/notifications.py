@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -28,15 +28,14 @@ def notify(
     return notification
 
 
+#: The navigation shows this count on every signed-in page: built and keyed once.
+_UNREAD_COUNT = select(func.count(Notification.id)).where(
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+)
+
+
 def unread_count(user_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return db.session.scalar(_UNREAD_COUNT, {"user_id": user_id}) or 0
 
 
 def recent(user_id: int, limit: int = 50) -> list[Notification]:

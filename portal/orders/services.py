@@ -15,7 +15,7 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -459,26 +459,49 @@ class OrderPage:
     next_cursor: str | None
 
 
+#: The list's query per page size, built once: the customer, status and position are bound
+#: per request (a prepared statement keeps SQLAlchemy from building and keying it again).
+_CUSTOMER_ORDERS: dict[tuple[int, bool, bool], Any] = {}
+
+
+def _customer_orders_query(size: int, by_status: bool, after: bool) -> Any:
+    key = (size, by_status, after)
+    query = _CUSTOMER_ORDERS.get(key)
+    if query is None:
+        query = (
+            select(Order)
+            .where(Order.user_id == bindparam("user_id"))
+            .options(selectinload(Order.items))
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(size + 1)
+        )
+        if by_status:
+            query = query.where(Order.status == bindparam("status"))
+        if after:
+            placed_at = bindparam("placed_at", type_=Order.placed_at.type)
+            query = query.where(
+                or_(
+                    Order.placed_at < placed_at,
+                    and_(Order.placed_at == placed_at, Order.id < bindparam("ident")),
+                )
+            )
+        query = _CUSTOMER_ORDERS[key] = query
+    return query
+
+
 def customer_orders(
     user_id: int, *, status: str | None = None, after: str | None = None, size: int = PAGE_SIZE
 ) -> OrderPage:
     """One page of a customer's orders, newest first (keyset pagination on placed_at, id)."""
-    query = (
-        select(Order)
-        .where(Order.user_id == user_id)
-        .options(selectinload(Order.items))
-        .order_by(Order.placed_at.desc(), Order.id.desc())
-        .limit(size + 1)
-    )
-    if status in ORDER_STATUSES:
-        query = query.where(Order.status == status)
+    params: dict[str, Any] = {"user_id": user_id}
+    by_status = status in ORDER_STATUSES
+    if by_status:
+        params["status"] = status
     position = decode_cursor(after)
     if position is not None:
-        placed_at, ident = position
-        query = query.where(
-            or_(Order.placed_at < placed_at, and_(Order.placed_at == placed_at, Order.id < ident))
-        )
-    orders = list(db.session.scalars(query))
+        params["placed_at"], params["ident"] = position
+    query = _customer_orders_query(size, by_status, position is not None)
+    orders = list(db.session.scalars(query, params))
     has_more = len(orders) > size
     orders = orders[:size]
     return OrderPage(orders, encode_cursor(orders[-1]) if has_more and orders else None)
