@@ -55,6 +55,37 @@ class TopicPage:
     posts: list[Post]
     my_votes: set[int] = field(default_factory=set)
 
+    @property
+    def page_links(self) -> list[int | None]:
+        return page_links(self.page, self.page_count)
+
+
+#: Page links shown on each side of the current page, and at each end of the topic.
+PAGE_LINKS_AROUND = 2
+PAGE_LINKS_AT_ENDS = 1
+
+
+def page_links(page: int, count: int) -> list[int | None]:
+    """The page numbers a topic's pager links to; None stands for a gap ("…").
+
+    The first and last pages and a few around the current one: a topic of 20,000 posts has
+    1,000 pages, and a link to each made its every page some 100 KB of pager. A gap of a
+    single page shows that page instead.
+    """
+    wanted = set(range(1, min(PAGE_LINKS_AT_ENDS, count) + 1))
+    wanted |= set(range(max(1, count - PAGE_LINKS_AT_ENDS + 1), count + 1))
+    wanted |= set(range(max(1, page - PAGE_LINKS_AROUND), min(count, page + PAGE_LINKS_AROUND) + 1))
+    links: list[int | None] = []
+    previous = 0
+    for number in sorted(wanted):
+        if number - previous == 2:
+            links.append(number - 1)
+        elif number - previous > 2:
+            links.append(None)
+        links.append(number)
+        previous = number
+    return links
+
 
 def page_count(topic: Topic) -> int:
     return max(1, (topic.last_position - 1) // POSTS_PER_PAGE + 1)
