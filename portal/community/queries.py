@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
@@ -17,10 +17,20 @@ from portal.extensions import db
 TOPICS_PER_PAGE = 30
 
 
+# Built once: composing a statement with its loader options costs more CPU than running it,
+# and these run on every read of a public page, where a kept page leaves little else to do.
+_TOPIC_WITH_CATEGORY = (
+    select(Topic).where(Topic.id == bindparam("topic_id")).options(joinedload(Topic.category))
+)
+_CATEGORY_BY_SLUG = select(Category).where(Category.slug == bindparam("slug"))
+
+
 def topic_with_category(topic_id: int) -> Topic | None:
-    return db.session.scalar(
-        select(Topic).where(Topic.id == topic_id).options(joinedload(Topic.category))
-    )
+    return db.session.scalar(_TOPIC_WITH_CATEGORY, {"topic_id": topic_id})
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return db.session.scalar(_CATEGORY_BY_SLUG, {"slug": slug})
 
 
 def post_with_topic(post_id: int) -> Post | None:

@@ -11,7 +11,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_security import auth_required
-from sqlalchemy import select
 
 from portal.community import markup, policies, queries, services
 from portal.community import search as search_service
@@ -25,7 +24,7 @@ from portal.community.forms import (
 )
 from portal.community.models import Category, Post, Topic
 from portal.core import pagecache
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 
 bp = Blueprint("community", __name__, url_prefix="/community")
 
@@ -70,7 +69,7 @@ def _public(body: str, etag: str) -> Response:
 
 
 def _category_or_404(slug: str) -> Category:
-    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    category = queries.category_by_slug(slug)
     if category is None or not policies.can_view_category(current_user, category):
         abort(404)
     return category
@@ -115,23 +114,25 @@ def index() -> ResponseReturnValue:
 def category(slug: str) -> ResponseReturnValue:
     category = _category_or_404(slug)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    topics, has_next = queries.category_topics(category, page)
+    # The category's revision changes with every change to one of its topics: the list is
+    # checked (304, kept page) without reading the topics.
     etag = _etag_for(
-        "category", category.id, category.name, page, *((t.id, t.revision) for t in topics)
+        "category", category.id, category.revision, category.name, category.description, page
     )
     if (cached := _not_modified(etag)) is not None:
         return cached
-    body = pagecache.page(
-        etag,
-        lambda: render_template(
+
+    def render() -> str:
+        topics, has_next = queries.category_topics(category, page)
+        return render_template(
             "community/category.html",
             category=category,
             topics=topics,
             page=page,
             has_next=has_next,
-        ),
-    )
-    return _public(body, etag)
+        )
+
+    return _public(pagecache.page(etag, render), etag)
 
 
 @bp.get("/t/<int:topic_id>")
