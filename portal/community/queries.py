@@ -25,6 +25,33 @@ _TOPIC_WITH_CATEGORY = (
 _CATEGORY_BY_SLUG = select(Category).where(Category.slug == bindparam("slug"))
 
 
+# What a visitor's kept page is checked against, read as plain columns (no ORM objects): the
+# rows a visitor may see, as policies.can_view_topic / can_view_category decide for someone
+# signed out (tests/community/test_page_cache.py holds both to the same answers).
+_PUBLIC_TOPIC_STAMP = (
+    select(Topic.id, Topic.slug, Topic.revision, Topic.last_position)
+    .join(Category, Category.id == Topic.category_id)
+    .where(
+        Topic.id == bindparam("topic_id"),
+        Topic.state == "visible",
+        Category.staff_only.is_(False),
+    )
+)
+_PUBLIC_CATEGORY_STAMP = select(
+    Category.id, Category.slug, Category.revision, Category.name, Category.description
+).where(Category.slug == bindparam("slug"), Category.staff_only.is_(False))
+
+
+def public_topic_stamp(topic_id: int) -> Any:
+    """The id, slug, revision and last position of a topic visitors may read, else None."""
+    return db.session.execute(_PUBLIC_TOPIC_STAMP, {"topic_id": topic_id}).first()
+
+
+def public_category_stamp(slug: str) -> Any:
+    """The id, slug, revision, name and description of a category visitors may read."""
+    return db.session.execute(_PUBLIC_CATEGORY_STAMP, {"slug": slug}).first()
+
+
 def topic_with_category(topic_id: int) -> Topic | None:
     return db.session.scalar(_TOPIC_WITH_CATEGORY, {"topic_id": topic_id})
 
@@ -97,7 +124,8 @@ def page_links(page: int, count: int) -> list[int | None]:
     return links
 
 
-def page_count(topic: Topic) -> int:
+def page_count(topic: Any) -> int:
+    """Pages of a topic (or of its stamp: anything with ``last_position``)."""
     return max(1, (topic.last_position - 1) // POSTS_PER_PAGE + 1)
 
 

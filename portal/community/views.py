@@ -112,21 +112,26 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/c/<slug>")
 def category(slug: str) -> ResponseReturnValue:
-    category = _category_or_404(slug)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    # The category's revision changes with every change to one of its topics: the list is
-    # checked (304, kept page) without reading the topics.
-    etag = _etag_for(
-        "category", category.id, category.revision, category.name, category.description, page
-    )
+    # Visitors' lists are checked (304, kept page) against the category's columns alone: its
+    # revision changes with every change to one of its topics. The topics, and the category
+    # as an object, are read only to render.
+    category: Category | None = None
+    stamp: Any
+    if current_user.is_authenticated:
+        stamp = category = _category_or_404(slug)
+    elif (stamp := queries.public_category_stamp(slug)) is None:
+        abort(404)
+    etag = _etag_for("category", stamp.id, stamp.revision, stamp.name, stamp.description, page)
     if (cached := _not_modified(etag)) is not None:
         return cached
 
     def render() -> str:
-        topics, has_next = queries.category_topics(category, page)
+        shown = category or _category_or_404(slug)
+        topics, has_next = queries.category_topics(shown, page)
         return render_template(
             "community/category.html",
-            category=category,
+            category=shown,
             topics=topics,
             page=page,
             has_next=has_next,
@@ -138,25 +143,33 @@ def category(slug: str) -> ResponseReturnValue:
 @bp.get("/t/<int:topic_id>")
 @bp.get("/t/<int:topic_id>-<slug>")
 def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
-    topic = _topic_or_404(topic_id)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    if slug != topic.slug:
+    # Visitors' pages are checked (redirect, 304, kept page) against the topic's columns
+    # alone; the topic is read as an object only to render.
+    loaded: Topic | None = None
+    stamp: Any
+    if current_user.is_authenticated:
+        stamp = loaded = _topic_or_404(topic_id)
+    elif (stamp := queries.public_topic_stamp(topic_id)) is None:
+        abort(404)
+    if slug != stamp.slug:
         return redirect(
             url_for(
                 "community.topic",
-                topic_id=topic.id,
-                slug=topic.slug,
+                topic_id=stamp.id,
+                slug=stamp.slug,
                 page=page if page > 1 else None,
             ),
             301,
         )
-    etag = _etag_for("topic", topic.id, topic.revision, page)
+    etag = _etag_for("topic", stamp.id, stamp.revision, page)
     if (cached := _not_modified(etag)) is not None:
         return cached
-    if page > queries.page_count(topic):
+    if page > queries.page_count(stamp):
         abort(404)
 
     def render() -> str:
+        topic = loaded or _topic_or_404(topic_id)
         view = queries.topic_page(topic, page, current_user)
         context: dict[str, Any] = {"topic": topic, "view": view, "action_form": ActionForm()}
         if current_user.is_authenticated:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
-from portal.community import moderation, services
-from portal.community.models import Category, Post, Topic
+from portal.community import moderation, policies, queries, services
+from portal.community.models import POST_STATES, Category, Post, Topic
 from portal.core.db import utcnow
 from portal.extensions import db
 from tests.community.conftest import seed_topic, user_by_email
@@ -109,7 +110,7 @@ def test_a_kept_category_list_reads_only_the_category(app, make_user, board):
         for number in range(3):
             seed_topic("lister@example.com", board["general"], title=f"Listed topic {number}")
     with count_queries(app) as cold:
-        etag, html = _category_page(app)
+        etag, _html = _category_page(app)
     with count_queries(app) as warm:
         again, kept = _category_page(app)
     assert again == etag and "Listed topic 2" in kept
@@ -170,3 +171,33 @@ def test_each_change_gives_the_category_a_new_revision(app, make_user, board):
         # Counted in SQL at each commit: one new revision per change, never the same twice.
         assert db.session.get(Category, board["general"]).revision == before + 2
         assert db.session.get(Category, board["staff"]).revision == 1
+
+
+def test_what_visitors_are_checked_against_agrees_with_the_policies(app, make_user, board):
+    """The visitors' stamps read columns instead of asking policies.can_view_*: both must give
+    the same answer for every state of a topic, in public and staff-only categories."""
+    make_user("stamper@example.com")
+    visitor = AnonymousUserMixin()
+    with app.app_context():
+        topics = {}
+        for category in ("general", "staff"):
+            for state in POST_STATES:
+                topic_id = seed_topic(
+                    "stamper@example.com", board[category], title=f"{state} in {category}"
+                )
+                db.session.get(Topic, topic_id).state = state
+                topics[(category, state)] = topic_id
+        db.session.commit()
+        for (category, state), topic_id in topics.items():
+            topic = db.session.get(Topic, topic_id)
+            allowed = policies.can_view_topic(visitor, topic)
+            assert (queries.public_topic_stamp(topic_id) is not None) == allowed, (category, state)
+            assert allowed == (category == "general" and state == "visible")
+        for category in db.session.scalars(select(Category)):
+            allowed = policies.can_view_category(visitor, category)
+            assert (queries.public_category_stamp(category.slug) is not None) == allowed
+    client = app.test_client()
+    for (category, state), topic_id in topics.items():
+        status = client.get(f"/community/t/{topic_id}").status_code
+        assert status == (301 if (category, state) == ("general", "visible") else 404), status
+    assert client.get("/community/c/staff-room").status_code == 404
