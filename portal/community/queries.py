@@ -44,12 +44,13 @@ _PUBLIC_CATEGORY_STAMP = select(
 
 def public_topic_stamp(topic_id: int) -> Any:
     """The id, slug, revision and last position of a topic visitors may read, else None."""
-    return db.session.execute(_PUBLIC_TOPIC_STAMP, {"topic_id": topic_id}).first()
+    # On the session's connection: the same transaction, without the ORM's execution layer.
+    return db.session.connection().execute(_PUBLIC_TOPIC_STAMP, {"topic_id": topic_id}).first()
 
 
 def public_category_stamp(slug: str) -> Any:
     """The id, slug, revision, name and description of a category visitors may read."""
-    return db.session.execute(_PUBLIC_CATEGORY_STAMP, {"slug": slug}).first()
+    return db.session.connection().execute(_PUBLIC_CATEGORY_STAMP, {"slug": slug}).first()
 
 
 def topic_with_category(topic_id: int) -> Topic | None:

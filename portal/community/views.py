@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_security import auth_required
+from werkzeug.http import quote_etag
 
 from portal.community import markup, policies, queries, services
 from portal.community import search as search_service
@@ -57,12 +58,17 @@ def _not_modified(etag: str) -> Response | None:
 
 
 def _public(body: str, etag: str) -> Response:
-    response = Response(body)
-    if not current_user.is_authenticated:
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "no-cache"
-        response.vary.update(("Cookie", "Accept-Language"))
-    return response
+    if current_user.is_authenticated:
+        return Response(body)
+    # The headers as plain values: set_etag() and the vary set parse and serialise them again.
+    return Response(
+        body,
+        headers={
+            "ETag": quote_etag(etag),
+            "Cache-Control": "no-cache",
+            "Vary": "Cookie, Accept-Language",
+        },
+    )
 
 
 # --- Loaders ---------------------------------------------------------------------------------
