@@ -60,6 +60,9 @@ class Category(db.Model):  # type: ignore[name-defined,misc]
     last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_topic_id: Mapped[int | None] = mapped_column(Integer)
     last_topic_title: Mapped[str | None] = mapped_column(String(200))
+    # Bumped with every change to one of its topics (services.touch_category): the ETag of
+    # the category's topic list, so a kept list is checked without reading its topics.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class Topic(db.Model):  # type: ignore[name-defined,misc]

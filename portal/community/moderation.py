@@ -154,7 +154,7 @@ def moderate_topic(moderator: User, topic: Topic, action: str, reason: str) -> N
         topic.is_locked = action == "lock"
     else:
         topic.is_pinned = action == "pin"
-    topic.revision += 1
+    services._touch(topic)
     log(moderator, f"topic.{action}", reason, topic=topic)
 
 
@@ -174,7 +174,8 @@ def move_topic(moderator: User, topic: Topic, target: Category, reason: str) -> 
             target.last_topic_id = topic.id
             target.last_topic_title = topic.title
     topic.category = target
-    topic.revision += 1
+    services._touch(topic)
+    services.touch_category(source)
     log(
         moderator,
         "topic.move",
@@ -221,6 +222,7 @@ def turn_into_complaint(moderator: User, topic: Topic, reason: str) -> str:
     """Open a complaint for the topic through the feedback feature and link both ways."""
     from portal.jobs.notifications import notify
 
+    services.lock_for_update(topic)
     if topic.complaint_ref:
         return topic.complaint_ref
     opener = services._complaint_opener()
@@ -229,7 +231,7 @@ def turn_into_complaint(moderator: User, topic: Topic, reason: str) -> str:
     author = db.session.get(User, topic.author_id)
     reference = opener(topic=topic, author=author, staff=moderator)
     topic.complaint_ref = reference
-    topic.revision += 1
+    services._touch(topic)
     log(moderator, "topic.complaint", reason, topic=topic, details={"complaint": reference})
     if author is not None:
         notify(
@@ -248,6 +250,9 @@ def publish_solution(staff_member: User, topic: Topic, answer_markdown: str) -> 
     Called by the feedback feature when a complaint linked to a topic is resolved and the
     agent chooses to publish the answer.
     """
+    # The position, the counters and both revisions change: lock as the other writers do
+    # (topic, then category), so they queue instead of deadlocking.
+    services.lock_for_update(topic, topic.category)
     post = services._new_post(staff_member, topic, answer_markdown, utcnow())
     db.session.flush()
     services.set_post_state(post, "visible")

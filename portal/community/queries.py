@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
@@ -17,10 +17,48 @@ from portal.extensions import db
 TOPICS_PER_PAGE = 30
 
 
-def topic_with_category(topic_id: int) -> Topic | None:
-    return db.session.scalar(
-        select(Topic).where(Topic.id == topic_id).options(joinedload(Topic.category))
+# Built once: composing a statement with its loader options costs more CPU than running it,
+# and these run on every read of a public page, where a kept page leaves little else to do.
+_TOPIC_WITH_CATEGORY = (
+    select(Topic).where(Topic.id == bindparam("topic_id")).options(joinedload(Topic.category))
+)
+_CATEGORY_BY_SLUG = select(Category).where(Category.slug == bindparam("slug"))
+
+
+# What a visitor's kept page is checked against, read as plain columns (no ORM objects): the
+# rows a visitor may see, as policies.can_view_topic / can_view_category decide for someone
+# signed out (tests/community/test_page_cache.py holds both to the same answers).
+_PUBLIC_TOPIC_STAMP = (
+    select(Topic.id, Topic.slug, Topic.revision, Topic.last_position)
+    .join(Category, Category.id == Topic.category_id)
+    .where(
+        Topic.id == bindparam("topic_id"),
+        Topic.state == "visible",
+        Category.staff_only.is_(False),
     )
+)
+_PUBLIC_CATEGORY_STAMP = select(
+    Category.id, Category.slug, Category.revision, Category.name, Category.description
+).where(Category.slug == bindparam("slug"), Category.staff_only.is_(False))
+
+
+def public_topic_stamp(topic_id: int) -> Any:
+    """The id, slug, revision and last position of a topic visitors may read, else None."""
+    # On the session's connection: the same transaction, without the ORM's execution layer.
+    return db.session.connection().execute(_PUBLIC_TOPIC_STAMP, {"topic_id": topic_id}).first()
+
+
+def public_category_stamp(slug: str) -> Any:
+    """The id, slug, revision, name and description of a category visitors may read."""
+    return db.session.connection().execute(_PUBLIC_CATEGORY_STAMP, {"slug": slug}).first()
+
+
+def topic_with_category(topic_id: int) -> Topic | None:
+    return db.session.scalar(_TOPIC_WITH_CATEGORY, {"topic_id": topic_id})
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return db.session.scalar(_CATEGORY_BY_SLUG, {"slug": slug})
 
 
 def post_with_topic(post_id: int) -> Post | None:
@@ -55,8 +93,40 @@ class TopicPage:
     posts: list[Post]
     my_votes: set[int] = field(default_factory=set)
 
+    @property
+    def page_links(self) -> list[int | None]:
+        return page_links(self.page, self.page_count)
 
-def page_count(topic: Topic) -> int:
+
+#: Page links shown on each side of the current page, and at each end of the topic.
+PAGE_LINKS_AROUND = 2
+PAGE_LINKS_AT_ENDS = 1
+
+
+def page_links(page: int, count: int) -> list[int | None]:
+    """The page numbers a topic's pager links to; None stands for a gap ("…").
+
+    The first and last pages and a few around the current one: a topic of 20,000 posts has
+    1,000 pages, and a link to each made its every page some 100 KB of pager. A gap of a
+    single page shows that page instead.
+    """
+    wanted = set(range(1, min(PAGE_LINKS_AT_ENDS, count) + 1))
+    wanted |= set(range(max(1, count - PAGE_LINKS_AT_ENDS + 1), count + 1))
+    wanted |= set(range(max(1, page - PAGE_LINKS_AROUND), min(count, page + PAGE_LINKS_AROUND) + 1))
+    links: list[int | None] = []
+    previous = 0
+    for number in sorted(wanted):
+        if number - previous == 2:
+            links.append(number - 1)
+        elif number - previous > 2:
+            links.append(None)
+        links.append(number)
+        previous = number
+    return links
+
+
+def page_count(topic: Any) -> int:
+    """Pages of a topic (or of its stamp: anything with ``last_position``)."""
     return max(1, (topic.last_position - 1) // POSTS_PER_PAGE + 1)
 
 

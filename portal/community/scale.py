@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from portal.community import markup
 from portal.community.models import Category, Post, Topic, TopicSubscription
-from portal.community.services import slugify
+from portal.community.services import slugify, touch_category
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.orders.bulk import next_id, reset_sequences, write_chunk
@@ -357,6 +357,7 @@ def generate_posts(
             flush()
     flush()
     for category in categories:
+        touch_category(category)
         category.topic_count += totals[category.id]["topics"]
         category.post_count += totals[category.id]["posts"]
         if category.id in latest:

@@ -192,7 +192,18 @@ def lock_for_update(
 
 
 def _touch(topic: Topic) -> None:
+    """Record a change readers of the topic's page, or of its category's list, can see."""
     topic.revision = (topic.revision or 0) + 1
+    touch_category(topic.category)
+
+
+def touch_category(category: Category) -> None:
+    """A new revision for the category's topic list (its ETag and kept pages).
+
+    Counted in SQL (``revision = revision + 1``): writers to two topics of one category hold
+    only their own topic's lock, and each must still get a revision of its own.
+    """
+    category.revision = Category.revision + 1  # type: ignore[assignment]
 
 
 def set_post_state(post: Post, new_state: str) -> None:

@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_security import auth_required
-from sqlalchemy import select
+from werkzeug.http import quote_etag
 
 from portal.community import markup, policies, queries, services
 from portal.community import search as search_service
@@ -25,7 +25,7 @@ from portal.community.forms import (
 )
 from portal.community.models import Category, Post, Topic
 from portal.core import pagecache
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 
 bp = Blueprint("community", __name__, url_prefix="/community")
 
@@ -58,19 +58,24 @@ def _not_modified(etag: str) -> Response | None:
 
 
 def _public(body: str, etag: str) -> Response:
-    response = Response(body)
-    if not current_user.is_authenticated:
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "no-cache"
-        response.vary.update(("Cookie", "Accept-Language"))
-    return response
+    if current_user.is_authenticated:
+        return Response(body)
+    # The headers as plain values: set_etag() and the vary set parse and serialise them again.
+    return Response(
+        body,
+        headers={
+            "ETag": quote_etag(etag),
+            "Cache-Control": "no-cache",
+            "Vary": "Cookie, Accept-Language",
+        },
+    )
 
 
 # --- Loaders ---------------------------------------------------------------------------------
 
 
 def _category_or_404(slug: str) -> Category:
-    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    category = queries.category_by_slug(slug)
     if category is None or not policies.can_view_category(current_user, category):
         abort(404)
     return category
@@ -113,49 +118,64 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/c/<slug>")
 def category(slug: str) -> ResponseReturnValue:
-    category = _category_or_404(slug)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    topics, has_next = queries.category_topics(category, page)
-    etag = _etag_for(
-        "category", category.id, category.name, page, *((t.id, t.revision) for t in topics)
-    )
+    # Visitors' lists are checked (304, kept page) against the category's columns alone: its
+    # revision changes with every change to one of its topics. The topics, and the category
+    # as an object, are read only to render.
+    category: Category | None = None
+    stamp: Any
+    if current_user.is_authenticated:
+        stamp = category = _category_or_404(slug)
+    elif (stamp := queries.public_category_stamp(slug)) is None:
+        abort(404)
+    etag = _etag_for("category", stamp.id, stamp.revision, stamp.name, stamp.description, page)
     if (cached := _not_modified(etag)) is not None:
         return cached
-    body = pagecache.page(
-        etag,
-        lambda: render_template(
+
+    def render() -> str:
+        shown = category or _category_or_404(slug)
+        topics, has_next = queries.category_topics(shown, page)
+        return render_template(
             "community/category.html",
-            category=category,
+            category=shown,
             topics=topics,
             page=page,
             has_next=has_next,
-        ),
-    )
-    return _public(body, etag)
+        )
+
+    return _public(pagecache.page(etag, render), etag)
 
 
 @bp.get("/t/<int:topic_id>")
 @bp.get("/t/<int:topic_id>-<slug>")
 def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
-    topic = _topic_or_404(topic_id)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    if slug != topic.slug:
+    # Visitors' pages are checked (redirect, 304, kept page) against the topic's columns
+    # alone; the topic is read as an object only to render.
+    loaded: Topic | None = None
+    stamp: Any
+    if current_user.is_authenticated:
+        stamp = loaded = _topic_or_404(topic_id)
+    elif (stamp := queries.public_topic_stamp(topic_id)) is None:
+        abort(404)
+    if slug != stamp.slug:
         return redirect(
             url_for(
                 "community.topic",
-                topic_id=topic.id,
-                slug=topic.slug,
+                topic_id=stamp.id,
+                slug=stamp.slug,
                 page=page if page > 1 else None,
             ),
             301,
         )
-    etag = _etag_for("topic", topic.id, topic.revision, page)
+    etag = _etag_for("topic", stamp.id, stamp.revision, page)
     if (cached := _not_modified(etag)) is not None:
         return cached
-    if page > queries.page_count(topic):
+    if page > queries.page_count(stamp):
         abort(404)
 
     def render() -> str:
+        topic = loaded or _topic_or_404(topic_id)
         view = queries.topic_page(topic, page, current_user)
         context: dict[str, Any] = {"topic": topic, "view": view, "action_form": ActionForm()}
         if current_user.is_authenticated:

@@ -14,10 +14,11 @@ fresh rendering. The store is per process and bounded (``PAGE_CACHE_SIZE`` pages
 
 from __future__ import annotations
 
-import hashlib
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 
-from cachelib import SimpleCache
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -26,16 +27,53 @@ CSRF_PLACEHOLDER = "__portal_csrf_token_placeholder__"
 _EXTENSION_KEY = "portal_page_cache"
 
 
+class PageStore:
+    """Rendered pages by key, least recently used first out, each kept ``seconds``.
+
+    The pages are kept as the strings they are: a store that pickles (cachelib's) copies and
+    decodes the whole page on every hit.
+    """
+
+    def __init__(self, size: int, seconds: int) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._pages: OrderedDict[tuple[str, ...], tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> str | None:
+        with self._lock:
+            kept = self._pages.get(key)
+            if kept is None:
+                return None
+            if kept[0] < time.monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return kept[1]
+
+    def set(self, key: tuple[str, ...], body: str) -> None:
+        with self._lock:
+            self._pages[key] = (time.monotonic() + self.seconds, body)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
 def init_app(app: Flask) -> None:
     size = int(app.config.get("PAGE_CACHE_SIZE", 256))
-    timeout = int(app.config.get("PAGE_CACHE_SECONDS", 60))
-    app.extensions[_EXTENSION_KEY] = (
-        SimpleCache(threshold=size, default_timeout=timeout) if size > 0 else None
-    )
+    seconds = int(app.config.get("PAGE_CACHE_SECONDS", 60))
+    app.extensions[_EXTENSION_KEY] = PageStore(size, seconds) if size > 0 else None
 
 
-def _store() -> SimpleCache | None:
-    store: SimpleCache | None = current_app.extensions.get(_EXTENSION_KEY)
+def _store() -> PageStore | None:
+    store: PageStore | None = current_app.extensions.get(_EXTENSION_KEY)
     return store
 
 
@@ -64,8 +102,11 @@ def page(etag: str, render: Callable[[], str]) -> str:
     store = _store()
     if store is None or not _shareable():
         return render()
-    key = hashlib.sha256(f"{etag}|{request.full_path}".encode()).hexdigest()
-    body: str | None = store.get(key)
+    # The ETag names the content and its language; the path and query string the page
+    # (links on it, such as the language form's way back, repeat them).
+    environ = request.environ
+    key = (etag, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+    body = store.get(key)
     if body is None:
         g.rendering_shared_page = True
         try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
-from portal.community import services
-from portal.community.models import Post, Topic
+from portal.community import moderation, policies, queries, services
+from portal.community.models import POST_STATES, Category, Post, Topic
 from portal.core.db import utcnow
 from portal.extensions import db
 from tests.community.conftest import seed_topic, user_by_email
@@ -95,3 +96,108 @@ def test_a_pending_message_is_not_kept_for_others(app, make_user, board):
         session["_flashes"] = [("info", "Only for this reader")]
     assert "Only for this reader" in reader.get(url).get_data(as_text=True)
     assert "Only for this reader" not in app.test_client().get(url).get_data(as_text=True)
+
+
+def _category_page(app, slug: str = "general"):
+    response = app.test_client().get(f"/community/c/{slug}")
+    assert response.status_code == 200
+    return response.headers["ETag"], response.get_data(as_text=True)
+
+
+def test_a_kept_category_list_reads_only_the_category(app, make_user, board):
+    make_user("lister@example.com")
+    with app.app_context():
+        for number in range(3):
+            seed_topic("lister@example.com", board["general"], title=f"Listed topic {number}")
+    with count_queries(app) as cold:
+        etag, _html = _category_page(app)
+    with count_queries(app) as warm:
+        again, kept = _category_page(app)
+    assert again == etag and "Listed topic 2" in kept
+    warm_selects = [s for s in warm.statements if s.startswith("SELECT")]
+    assert len(warm_selects) == 1 and "community_topic" not in warm_selects[0], warm_selects
+    assert any("community_topic" in s for s in cold.statements)
+
+
+def test_the_category_list_follows_every_change_to_its_topics(app, make_user, board):
+    """Replies, votes, moderation and moves change the list's ETag, and the list shows them."""
+    make_user("writer@example.com")
+    make_user("voter@example.com")
+    make_user("mod@example.com", roles=("moderator",))
+    with app.app_context():
+        topic_id = seed_topic("writer@example.com", board["general"], title="Watched topic")
+        db.session.add(Category(slug="elsewhere", name="Elsewhere", description="", position=2))
+        db.session.commit()
+    seen = {_category_page(app)[0]}
+
+    def changed(expected: str, slug: str = "general") -> None:
+        etag, html = _category_page(app, slug)
+        assert etag not in seen, expected
+        assert expected in html, expected
+        seen.add(etag)
+
+    _add_reply(app, topic_id, "voter@example.com", "A reply")
+    changed("1 reply")
+    with app.app_context():
+        question = db.session.scalar(
+            select(Post).where(Post.topic_id == topic_id, Post.position == 1)
+        )
+        services.vote(user_by_email("voter@example.com"), question)
+        db.session.commit()
+    changed("1 vote")
+    with app.app_context():
+        topic = db.session.get(Topic, topic_id)
+        moderation.moderate_topic(user_by_email("mod@example.com"), topic, "pin", "useful")
+        db.session.commit()
+    changed("Pinned")
+    with app.app_context():
+        topic = db.session.get(Topic, topic_id)
+        target = db.session.scalar(select(Category).where(Category.slug == "elsewhere"))
+        moderation.move_topic(user_by_email("mod@example.com"), topic, target, "belongs there")
+        db.session.commit()
+    etag, html = _category_page(app)
+    assert etag not in seen and "Watched topic" not in html
+    changed("Watched topic", "elsewhere")
+
+
+def test_each_change_gives_the_category_a_new_revision(app, make_user, board):
+    make_user("counter@example.com")
+    with app.app_context():
+        topic_id = seed_topic("counter@example.com", board["general"], title="Counted")
+        before = db.session.get(Category, board["general"]).revision
+    _add_reply(app, topic_id, "counter@example.com", "one")
+    _add_reply(app, topic_id, "counter@example.com", "two")
+    with app.app_context():
+        # Counted in SQL at each commit: one new revision per change, never the same twice.
+        assert db.session.get(Category, board["general"]).revision == before + 2
+        assert db.session.get(Category, board["staff"]).revision == 1
+
+
+def test_what_visitors_are_checked_against_agrees_with_the_policies(app, make_user, board):
+    """The visitors' stamps read columns instead of asking policies.can_view_*: both must give
+    the same answer for every state of a topic, in public and staff-only categories."""
+    make_user("stamper@example.com")
+    visitor = AnonymousUserMixin()
+    with app.app_context():
+        topics = {}
+        for category in ("general", "staff"):
+            for state in POST_STATES:
+                topic_id = seed_topic(
+                    "stamper@example.com", board[category], title=f"{state} in {category}"
+                )
+                db.session.get(Topic, topic_id).state = state
+                topics[(category, state)] = topic_id
+        db.session.commit()
+        for (category, state), topic_id in topics.items():
+            topic = db.session.get(Topic, topic_id)
+            allowed = policies.can_view_topic(visitor, topic)
+            assert (queries.public_topic_stamp(topic_id) is not None) == allowed, (category, state)
+            assert allowed == (category == "general" and state == "visible")
+        for category in db.session.scalars(select(Category)):
+            allowed = policies.can_view_category(visitor, category)
+            assert (queries.public_category_stamp(category.slug) is not None) == allowed
+    client = app.test_client()
+    for (category, state), topic_id in topics.items():
+        status = client.get(f"/community/t/{topic_id}").status_code
+        assert status == (301 if (category, state) == ("general", "visible") else 404), status
+    assert client.get("/community/c/staff-room").status_code == 404

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 
 from sqlalchemy import func, select
 
 from portal.community import markup, search
 from portal.community.models import Category, Post, Topic, TopicSubscription
+from portal.community.queries import page_links
 from portal.community.scale import BIG_TOPIC_TITLE, generate_posts
 from portal.community.services import POSTS_PER_PAGE
 from portal.extensions import db
@@ -141,3 +143,27 @@ def test_topic_page_queries_do_not_grow_with_the_topic(app, client, logged_in):
             assert not any(_offset_over_posts(s) for s in statements), statements
             member_counts.add(len(statements))
     assert len(member_counts) == 1, member_counts
+
+
+def test_page_links_keep_the_ends_and_the_neighbours():
+    assert page_links(1, 1) == [1]
+    assert page_links(1, 4) == [1, 2, 3, 4]
+    assert page_links(1, 1000) == [1, 2, 3, None, 1000]
+    assert page_links(500, 1000) == [1, None, 498, 499, 500, 501, 502, None, 1000]
+    assert page_links(1000, 1000) == [1, None, 998, 999, 1000]
+    # A gap of one page shows that page rather than "…".
+    assert page_links(5, 9) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert page_links(5, 10) == [1, 2, 3, 4, 5, 6, 7, None, 10]
+
+
+def test_a_long_topic_links_to_a_few_pages_not_to_each(app, client):
+    big = _generate(app, posts=400, big=400, seed=3)["big_topic_id"]
+    with app.app_context():
+        slug = db.session.get(Topic, big).slug
+    pages = (400 - 2) // POSTS_PER_PAGE + 1
+    html = client.get(f"/community/t/{big}-{slug}?page=10").get_data(as_text=True)
+    linked = {int(n) for n in re.findall(rf'href="/community/t/{big}-{slug}\?page=(\d+)"', html)}
+    assert linked == {8, 9, 10, 11, 12, pages}
+    assert f'href="/community/t/{big}-{slug}"' in html  # the first page, without ?page=
+    assert 'aria-current="page">10<' in html
+    assert html.count("…") == 2
