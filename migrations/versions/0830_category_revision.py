@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0830'
-down_revision = '0800'
+down_revision = '0810'
 branch_labels = None
 depends_on = None
 
