@@ -10,6 +10,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 
 _URL_CACHE_KEY = "portal_constant_urls"
+_URL_CACHE_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ def constant_url(endpoint: str, **values: Any) -> str:
     key = (request.script_root, endpoint, *sorted(values.items()))
     url = cache.get(key)
     if url is None:
+        if len(cache) >= _URL_CACHE_LIMIT:  # the mount point comes from the request: bound it
+            cache.clear()
         url = cache[key] = url_for(endpoint, **values)
     return url
 
