@@ -25,7 +25,8 @@ from portal.community.forms import (
 )
 from portal.community.models import Category, Post, Topic
 from portal.core import pagecache
-from portal.extensions import limiter
+from portal.core.db import separate_write
+from portal.extensions import db, limiter
 
 bp = Blueprint("community", __name__, url_prefix="/community")
 
@@ -186,7 +187,8 @@ def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
             context["suspension"] = services.active_suspension(current_user.id)
             context["reply_form"] = ReplyForm()
             if context["subscription"] is not None and context["subscription"].mailed_since_visit:
-                services.mark_visited(current_user.id, topic)
+                with separate_write(db.session):
+                    services.mark_visited(current_user.id, topic)
         if policies.is_moderator(current_user):
             from portal.community.forms import ModerationForm, MoveForm
 

@@ -8,13 +8,15 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 # Alembic's batch mode on SQLite needs every constraint to have a name.
@@ -206,6 +208,36 @@ def release_idle_transaction(session: Session) -> bool:
     finally:
         session.expire_on_commit = expire
     return True
+
+
+@contextmanager
+def separate_write(session: Session | scoped_session[Any]) -> Iterator[None]:
+    """A small write in a reading request (a GET that records a visit), in its own transaction.
+
+    A reading request's transaction starts as a plain ``BEGIN`` on SQLite. Turning it into a
+    writer later fails at once, without waiting, when another writer has committed since its
+    first read ("database is locked": its snapshot is stale). So the reading transaction is
+    ended (loaded objects stay loaded), the write runs in a transaction that asks for the lock
+    first (``BEGIN IMMEDIATE``, waiting its turn) and is committed at once, and reading goes
+    on afterwards. A transaction that has already written is simply continued.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if not release_idle_transaction(session):
+        yield
+        return
+    token = write_intent.set(True)
+    expire = session.expire_on_commit
+    try:
+        yield
+        session.expire_on_commit = False
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.expire_on_commit = expire
+        write_intent.reset(token)
 
 
 #: Names of database objects that migrations create by hand and models cannot describe

@@ -393,10 +393,38 @@ class Pages:
             context.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+def _keep_failure(registry: Pages, folder: Path) -> None:
+    """What every page of a failed journey showed at the end: a screenshot and its DOM."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for c, context in enumerate(registry.contexts):
+        for p, page in enumerate(context.pages):
+            stem = folder / f"failure-{c}-{p}"
+            try:
+                page.screenshot(path=str(stem.with_suffix(".png")), full_page=True)
+                stem.with_suffix(".html").write_text(
+                    f"<!-- {page.url} -->\n{page.content()}", encoding="utf-8"
+                )
+            except Exception:  # noqa: S112 - a closed page has nothing to keep
+                continue
+
+
 @pytest.fixture
-def pages(browser: Browser) -> Iterator[Pages]:
+def pages(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Pages]:
     registry = Pages(browser)
     yield registry
+    if request.node.stash.get(_CALL_FAILED, False):
+        _keep_failure(registry, ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name))
     registry.close()
     assert not registry.console_errors, "errors in the browser console:\n" + "\n".join(
         registry.console_errors
