@@ -211,7 +211,7 @@ def release_idle_transaction(session: Session) -> bool:
 
 
 @contextmanager
-def separate_write(session: Session | scoped_session[Any]) -> Iterator[None]:
+def separate_write(scoped: Session | scoped_session[Any]) -> Iterator[None]:
     """A small write in a reading request (a GET that records a visit), in its own transaction.
 
     A reading request's transaction starts as a plain ``BEGIN`` on SQLite. Turning it into a
@@ -221,8 +221,7 @@ def separate_write(session: Session | scoped_session[Any]) -> Iterator[None]:
     first (``BEGIN IMMEDIATE``, waiting its turn) and is committed at once, and reading goes
     on afterwards. A transaction that has already written is simply continued.
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session: Session = scoped() if isinstance(scoped, scoped_session) else scoped
     if not release_idle_transaction(session):
         yield
         return
