@@ -13,9 +13,10 @@ import re
 import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,6 +216,31 @@ def _isolated_transaction(request: pytest.FixtureRequest) -> Iterator[None]:
             outer.rollback()
             connection.close()
             engines[None] = engine
+
+
+@pytest.fixture
+def sqlite_file_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """``sqlite_file_app(**config)``: an app of its own on a SQLite file (WAL, real locks),
+    for rules about SQLite's transactions that the shared test database cannot show."""
+    made: list[Flask] = []
+
+    def make(**config: Any) -> Flask:
+        app = create_app(
+            "testing",
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'own{len(made)}.db'}",
+                "INSTANCE_DIR": str(tmp_path),
+                **config,
+            },
+        )
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from portal import create_app
 from portal.core.db import release_idle_transaction
 from portal.extensions import db, security
 
@@ -22,18 +21,10 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def file_app(tmp_path: Path) -> Iterator[Flask]:
+def file_app(sqlite_file_app: Callable[..., Flask]) -> Flask:
     from flask_migrate import upgrade
 
-    app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lock.db'}",
-            "INSTANCE_DIR": str(tmp_path),
-            "MAIL_BACKEND": "null",
-            "RATELIMIT_ENABLED": False,
-        },
-    )
+    app = sqlite_file_app(MAIL_BACKEND="null", RATELIMIT_ENABLED=False)
     with app.app_context():
         upgrade()
         from portal.accounts.services import create_user, ensure_reference_data
@@ -41,12 +32,7 @@ def file_app(tmp_path: Path) -> Iterator[Flask]:
         ensure_reference_data()
         create_user("lock@example.com", PASSWORD, name="Lock")
         db.session.commit()
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return app
 
 
 def _writer_can_start(path: Path) -> bool:
@@ -65,7 +51,7 @@ def _writer_can_start(path: Path) -> bool:
 def test_sign_in_hashes_without_holding_the_write_lock(
     file_app: Flask, tmp_path: Path, email: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "lock.db"
+    path = Path(file_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
     seen: list[bool] = []
     with file_app.app_context():
         # The passlib context itself, under whatever the portal wraps it in.
@@ -123,7 +109,7 @@ def test_reset_request_hashes_token_data_without_holding_the_write_lock(
 
     from portal.jobs.models import OutboxMessage
 
-    path = tmp_path / "lock.db"
+    path = Path(file_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
     seen: list[bool] = []
     with file_app.app_context():
         contexts = [

@@ -8,15 +8,13 @@ topic page of a subscriber who had been mailed failed that way now and then.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from portal import create_app
 from portal.core.db import separate_write, write_intent
 from portal.extensions import db
 
@@ -24,24 +22,13 @@ pytestmark = pytest.mark.live_db
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'reads.db'}",
-            "INSTANCE_DIR": str(tmp_path),
-            "SQLITE_BUSY_TIMEOUT_MS": 2000,
-        },
-    )
+def app(sqlite_file_app: Callable[..., Flask]) -> Flask:
+    app = sqlite_file_app(SQLITE_BUSY_TIMEOUT_MS=2000)
     with app.app_context():
         db.session.execute(text("CREATE TABLE seen (id INTEGER PRIMARY KEY, n INTEGER)"))
         db.session.execute(text("INSERT INTO seen VALUES (1, 0), (2, 0)"))
         db.session.commit()
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.engine.dispose()
+    return app
 
 
 def _other_writer_commits(app: Flask) -> None:

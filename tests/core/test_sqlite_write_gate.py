@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,32 +17,19 @@ from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
-from portal import create_app
 from portal.extensions import db
 
 pytestmark = pytest.mark.live_db
 
 
 @pytest.fixture
-def gated(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'gate.db'}",
-            "INSTANCE_DIR": str(tmp_path),
-            "SQLITE_BUSY_TIMEOUT_MS": 3000,
-        },
-    )
+def gated(sqlite_file_app: Callable[..., Flask]) -> Flask:
+    app = sqlite_file_app(SQLITE_BUSY_TIMEOUT_MS=3000)
     with app.app_context():
         db.session.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)"))
         db.session.execute(text("INSERT INTO counter VALUES (1, 0)"))
         db.session.commit()
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return app
 
 
 def _begins(app: Flask) -> list[str]:
@@ -96,7 +83,9 @@ def test_a_second_writer_waits_at_the_gate_not_in_sqlite(gated: Flask) -> None:
 def test_the_gate_is_left_when_sqlite_refuses_and_after_a_rollback(
     gated: Flask, tmp_path: Path
 ) -> None:
-    other = sqlite3.connect(tmp_path / "gate.db", isolation_level=None)
+    other = sqlite3.connect(
+        gated.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None
+    )
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
         with gated.app_context(), pytest.raises(OperationalError, match="locked"):
