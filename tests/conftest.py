@@ -14,6 +14,7 @@ import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,7 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 from hypothesis.configuration import set_hypothesis_home_dir
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from portal import create_app
 from portal.core import pagecache
@@ -241,6 +242,29 @@ def sqlite_file_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def count_queries(app: Any) -> Any:
+    """``with count_queries() as queries:`` records the SQL statements run inside."""
+
+    @contextmanager
+    def _count() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                statements.append(statement)
+
+        with app.app_context():
+            bind = db.engines[None]
+        event.listen(bind, "before_cursor_execute", _record)
+        try:
+            yield statements
+        finally:
+            event.remove(bind, "before_cursor_execute", _record)
+
+    return _count
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 
 from portal.extensions import db
 from tests.conftest import csrf_from, login
-from tests.orders.conftest import count_queries  # noqa: F401 - shared fixture
 
 
 @pytest.fixture

@@ -8,13 +8,11 @@ deactivation, a new ``fs_uniquifier``, another language or time zone show on the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.extensions import db
@@ -25,23 +23,6 @@ def _user(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     assert user is not None
     return user
-
-
-@contextmanager
-def _statements(app: Any) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    with app.app_context():
-        bind = db.engines[None]
-    event.listen(bind, "before_cursor_execute", _record)
-    try:
-        yield statements
-    finally:
-        event.remove(bind, "before_cursor_execute", _record)
 
 
 def _nav_links(html: str) -> list[str]:
@@ -160,37 +141,37 @@ def test_money_and_dates_are_formatted_per_language_and_time_zone(app):
         assert datetimeformat(late, "short") == utc
 
 
-def test_the_user_and_its_roles_are_one_statement(app, client, make_user):
+def test_the_user_and_its_roles_are_one_statement(count_queries, client, make_user):
     make_user("once@example.com", roles=("customer", "agent"))
     login(client, "once@example.com")
     client.get("/healthz")
-    with _statements(app) as statements:
+    with count_queries() as statements:
         assert client.get("/healthz").status_code == 200
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1, statements
     assert "roles_users" in reads[0]
     # Both roles came with it: the staff link shows without another statement.
-    with _statements(app) as statements:
+    with count_queries() as statements:
         page = client.get("/orders").get_data(as_text=True)
     assert "/staff/" in _nav_links(page)
     assert not any("FROM role" in s and "user.id" not in s for s in statements)
 
 
-def _count(app: Any, client: Any, path: str) -> list[str]:
+def _count(count_queries: Any, client: Any, path: str) -> list[str]:
     client.get(path)
-    with _statements(app) as statements:
+    with count_queries() as statements:
         assert client.get(path).status_code == 200
     return [s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))]
 
 
-def test_query_counts_of_the_signed_in_pages(app, client, make_user):
+def test_query_counts_of_the_signed_in_pages(count_queries, client, make_user):
     make_user("counted@example.com")
     login(client, "counted@example.com")
     # User with roles, orders, their items (only when there are orders), unread count.
-    assert len(_count(app, client, "/orders")) <= 4
+    assert len(_count(count_queries, client, "/orders")) <= 4
     # User with roles, items with their orders, unread count.
-    assert len(_count(app, client, "/feedback")) <= 3
+    assert len(_count(count_queries, client, "/feedback")) <= 3
     # User with roles, unread count, and one per home block (orders, feedback, surveys,
     # community).
-    assert len(_count(app, client, "/")) <= 6
-    assert len(_count(app, client, "/account")) <= 4
+    assert len(_count(count_queries, client, "/")) <= 6
+    assert len(_count(count_queries, client, "/account")) <= 4

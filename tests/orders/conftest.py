@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -74,29 +71,6 @@ def _path_to(status: str) -> tuple[str, ...]:
         "returned": (*forward, "returned"),
         "refunded": (*forward, "returned", "refunded"),
     }[status]
-
-
-@pytest.fixture
-def count_queries(app: Any) -> Any:
-    """``with count_queries() as queries:`` records the SQL statements run inside."""
-
-    @contextmanager
-    def _count() -> Iterator[list[str]]:
-        statements: list[str] = []
-
-        def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-                statements.append(statement)
-
-        with app.app_context():
-            bind = db.engines[None]
-        event.listen(bind, "before_cursor_execute", _record)
-        try:
-            yield statements
-        finally:
-            event.remove(bind, "before_cursor_execute", _record)
-
-    return _count
 
 
 @pytest.fixture
