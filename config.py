@@ -142,6 +142,9 @@ class Config:
     # Public pages rendered for visitors, kept per worker process (0 pages: off).
     PAGE_CACHE_SIZE = _int("PAGE_CACHE_SIZE", 256)
     PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 60)
+    #: Compiled templates kept on disk, so that a new worker loads them instead of compiling
+    #: them again on its first requests (empty: off). Each file is checked against its source.
+    TEMPLATE_CACHE_DIR = os.environ.get("TEMPLATE_CACHE_DIR", str(INSTANCE_PATH / "template-cache"))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "6 per minute;30 per hour")
     ACCOUNT_FORM_RATE_LIMIT = os.environ.get("ACCOUNT_FORM_RATE_LIMIT", "10 per hour")
 
@@ -189,6 +192,7 @@ class TestingConfig(Config):
     PREFERRED_URL_SCHEME = "http"
     SERVER_NAME = None
     RATELIMIT_STORAGE_URI = "memory://"
+    TEMPLATE_CACHE_DIR = ""
     MAIL_BACKEND = "smtp"
     JOBS_IMMEDIATE = True
     FEEDBACK_MODEL_MAX_AGE = 0

@@ -442,6 +442,38 @@ print(responses, answered)
     return responses, answered
 
 
+def _workers_cpu_ticks(master_pid: int) -> tuple[int, int]:
+    """How many workers the server has, and the CPU ticks they have used so far."""
+    children = subprocess.run(
+        ["pgrep", "-P", str(master_pid)], capture_output=True, text=True
+    ).stdout.split()
+    ticks = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return len(children), ticks
+
+
+def wait_until_booted(master_pid: int, workers: int, timeout: float = 60) -> None:
+    """Wait until every worker is up and idle: the restart is over, the first request may come.
+
+    A worker answers as soon as it has booted, while the others are still importing the
+    application on the same cores; a request then would measure the restart, not the page.
+    """
+    deadline = time.monotonic() + timeout
+    previous = (-1, -1)
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        current = _workers_cpu_ticks(master_pid)
+        if current[0] == workers and current[1] - previous[1] <= 1:
+            return
+        previous = current
+    raise SystemExit("gunicorn's workers did not settle")
+
+
 def cold_dashboard(env: dict[str, str], workers: int, cookie: str, runs: int) -> list[float]:
     """Milliseconds of the dashboard's first request after a restart of the server."""
     times = []
@@ -449,6 +481,7 @@ def cold_dashboard(env: dict[str, str], workers: int, cookie: str, runs: int) ->
         port = free_port()
         server = start_server(env, port, workers)
         try:
+            wait_until_booted(server.pid, workers)
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}/staff/", headers={"Cookie": cookie}
             )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
 from flask_security import user_registered
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import event
 
 from portal.core import formatting, pagecache
@@ -70,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     install_request_cached_domain(app)
     formatting.install_filters(app)
     install_template_gettext(app)
+    install_template_cache(app)
 
     limiter.init_app(app)
     pagecache.init_app(app)
@@ -87,6 +90,19 @@ def register_extensions(app: Flask) -> None:
     )
 
     _init_security(app)
+
+
+def install_template_cache(app: Flask) -> None:
+    """Keep compiled templates on disk: a new worker's first pages skip Jinja's compiler.
+
+    Jinja checks each cached file against the template's source and its own version, and
+    writes a file through a temporary name, so workers may share the directory.
+    """
+    directory = app.config.get("TEMPLATE_CACHE_DIR")
+    if not directory:
+        return
+    Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(directory)
 
 
 def _init_security(app: Flask) -> None:
