@@ -34,7 +34,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'portal.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: A pooled connection idle this long is checked before use (a server database only).
+    DATABASE_PING_AFTER_IDLE_SECONDS = float(
+        os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", "1")
+    )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 5000)
     #: Log write transactions that waited for or held SQLite's write lock this long (0: off).

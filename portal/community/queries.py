@@ -12,6 +12,7 @@ from portal.accounts.models import User
 from portal.community import policies
 from portal.community.models import Category, Post, PostVote, Topic
 from portal.community.services import POSTS_PER_PAGE
+from portal.core.db import read_first
 from portal.extensions import db
 
 TOPICS_PER_PAGE = 30
@@ -44,13 +45,13 @@ _PUBLIC_CATEGORY_STAMP = select(
 
 def public_topic_stamp(topic_id: int) -> Any:
     """The id, slug, revision and last position of a topic visitors may read, else None."""
-    # On the session's connection: the same transaction, without the ORM's execution layer.
-    return db.session.connection().execute(_PUBLIC_TOPIC_STAMP, {"topic_id": topic_id}).first()
+    # Without the ORM's execution layer, and on PostgreSQL without a transaction of its own.
+    return read_first(_PUBLIC_TOPIC_STAMP, {"topic_id": topic_id}, db.session)
 
 
 def public_category_stamp(slug: str) -> Any:
     """The id, slug, revision, name and description of a category visitors may read."""
-    return db.session.connection().execute(_PUBLIC_CATEGORY_STAMP, {"slug": slug}).first()
+    return read_first(_PUBLIC_CATEGORY_STAMP, {"slug": slug}, db.session)
 
 
 def topic_with_category(topic_id: int) -> Topic | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, scoped_session
 from sqlalchemy.types import TypeDecorator
 
@@ -248,3 +248,50 @@ UNMANAGED_SCHEMA_NAMES: set[str] = set()
 def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
     """Alembic ``include_name`` hook: skip the objects listed in UNMANAGED_SCHEMA_NAMES."""
     return not (type_ in ("table", "index") and name in UNMANAGED_SCHEMA_NAMES)
+
+
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it has been idle ``idle_seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` costs a round trip before every request's first query.
+    A connection that was in use a moment ago is alive; one that has waited longer may have
+    been closed by a database restart, an idle timeout or a proxy, and is checked, and
+    replaced when dead (the pool tries again with a new one). A database that restarts
+    within ``idle_seconds`` can still cost one failed request per process: that failure
+    invalidates the pool, and every older connection is replaced.
+    """
+
+    @event.listens_for(engine.pool, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out another.
+            raise DisconnectionError("the connection did not answer") from error
+
+
+def read_first(statement: Any, params: dict[str, Any], scoped: scoped_session[Any]) -> Any:
+    """The first row of one read that needs no transaction around it, or None.
+
+    Inside a transaction it runs there. Otherwise, on PostgreSQL, it runs on a connection in
+    autocommit mode: one round trip instead of four with the ping, BEGIN and COMMIT, which a
+    page answered from the kept copies (or with 304) would pay for this read alone. A page
+    that goes on to read more opens its transaction afterwards, so it sees data at least as
+    new as this row. On SQLite a read costs no round trip, and its transaction is ours
+    (configure_sqlite), so it stays in the session.
+    """
+    session: Session = scoped()
+    bind = session.get_bind()
+    if session.in_transaction() or not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
+        return session.connection().execute(statement, params).first()
+    with bind.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection.execute(statement, params).first()

@@ -12,7 +12,7 @@ from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import event
 
 from portal.core import formatting, pagecache
-from portal.core.db import configure_sqlite
+from portal.core.db import configure_sqlite, ping_after_idle
 from portal.core.i18n import (
     install_request_cached_domain,
     install_template_gettext,
@@ -59,6 +59,8 @@ def register_extensions(app: Flask) -> None:
                 app.config.get("SQLITE_LOCK_LOG_MS", 0),
                 app.config.get("SQLITE_SWITCH_INTERVAL_MS", 0),
             )
+        else:
+            ping_after_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
         _plan_with_values()
     if app.config.get("MIGRATIONS", True):
         # Flask-Migrate brings Alembic (some 12 MB a process); a server's workers never

@@ -1,0 +1,110 @@
+"""Round trips to a server database: the idle-connection check and reads without a transaction.
+
+On PostgreSQL every statement is a round trip through the database server, which runs on the
+same cores; a page answered from the kept copies must not pay four (ping, BEGIN, its read,
+COMMIT) for its one read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, event, literal, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from portal.core.db import ping_after_idle, read_first
+
+
+@pytest.fixture
+def server_engine(app: Flask) -> Iterator[Engine]:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (PORTAL_TEST_DATABASE_URL)")
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    yield engine
+    engine.dispose()
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.scalar(text("SELECT pg_backend_pid()")))
+
+
+def _terminate(engine: Engine, pid: int) -> None:
+    other = create_engine(engine.url, poolclass=None)
+    with other.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        connection.commit()
+    other.dispose()
+    time.sleep(0.1)
+
+
+def test_an_idle_connection_closed_by_the_server_is_replaced(server_engine: Engine) -> None:
+    ping_after_idle(server_engine, idle_seconds=0.2)
+    pid = _backend_pid(server_engine)
+    _terminate(server_engine, pid)
+    time.sleep(0.3)
+    # Checked because it waited: found dead and replaced, the request never sees it.
+    assert _backend_pid(server_engine) != pid
+
+
+def test_a_connection_in_use_a_moment_ago_is_not_checked(server_engine: Engine) -> None:
+    ping_after_idle(server_engine, idle_seconds=60)
+    pings: list[Any] = []
+    original = server_engine.dialect.do_ping
+    server_engine.dialect.do_ping = lambda c: pings.append(c) or original(c)  # type: ignore[method-assign]
+    pid = _backend_pid(server_engine)
+    assert _backend_pid(server_engine) == pid
+    assert pings == []
+    # What the check is for: an unchecked dead connection fails once, and that failure
+    # replaces every connection of the pool.
+    _terminate(server_engine, pid)
+    with pytest.raises(OperationalError):
+        _backend_pid(server_engine)
+    assert _backend_pid(server_engine) != pid
+
+
+def _statements(engine: Engine) -> Any:
+    ran: list[tuple[str, bool]] = []
+
+    def record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        ran.append((statement, bool(conn.connection.dbapi_connection.autocommit)))
+
+    event.listen(engine, "before_cursor_execute", record)
+    return ran
+
+
+def test_a_lone_read_runs_without_a_transaction(server_engine: Engine) -> None:
+    scoped = scoped_session(sessionmaker(bind=server_engine))
+    ran = _statements(server_engine)
+    row = read_first(select(literal(7).label("seven")), {}, scoped)
+    assert row.seven == 7
+    assert ran == [(ran[0][0], True)], "one statement, in autocommit: no BEGIN, no COMMIT"
+    assert not scoped().in_transaction()
+    scoped.remove()
+
+
+def test_inside_a_transaction_the_read_joins_it(server_engine: Engine) -> None:
+    scoped = scoped_session(sessionmaker(bind=server_engine))
+    session = scoped()
+    mine = session.scalar(text("SELECT pg_backend_pid()"))
+    ran = _statements(server_engine)
+    row = read_first(select(text("pg_backend_pid() AS pid")), {}, scoped)
+    assert row.pid == mine, "the same connection and transaction as the session's"
+    assert ran[0][1] is False
+    scoped.remove()
+
+
+def test_on_sqlite_the_read_stays_in_the_session(sqlite_file_app: Any) -> None:
+    from portal.extensions import db
+
+    app = sqlite_file_app()
+    with app.app_context():
+        assert read_first(select(literal(1).label("one")), {}, db.session).one == 1
+        assert db.session().in_transaction()
