@@ -95,15 +95,18 @@ totp: install
 	@$(BIN)/flask portal demo-totp admin@example.com
 
 # Every page under wrk on SQLite, then on PostgreSQL when it answers; survey answers from
-# four processes; Lighthouse. All into bench/results.md. BENCH_SEED=small (or full) for scale data.
-BENCH_SEED ?= demo
-BENCH_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench
+# four processes; Lighthouse. All into bench/results.md. On the small scale data by default
+# (seeded once, a few minutes); BENCH_SEED=full for the whole data set (about an hour to seed
+# on SQLite), demo for the demo data alone. A PostgreSQL database per data set.
+BENCH_SEED ?= small
+BENCH_PG_DB ?= portal_bench_$(BENCH_SEED)
+BENCH_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(BENCH_PG_DB)
 bench: install translations static test-tools
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py --seed $(BENCH_SEED) $(BENCH_ARGS)
 	@if pg_isready -h 127.0.0.1 -q 2>/dev/null; then \
-		psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='portal_bench'" | grep -q 1 \
-			|| createdb -h 127.0.0.1 -U postgres portal_bench; \
+		psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(BENCH_PG_DB)'" | grep -q 1 \
+			|| createdb -h 127.0.0.1 -U postgres $(BENCH_PG_DB); \
 		$(BIN)/python bench/run.py --seed $(BENCH_SEED) --database-url $(BENCH_PG_URL) $(BENCH_ARGS); \
 	else echo "PostgreSQL is not running: its section is left out"; fi
 	PYTHONPATH=. $(BIN)/python bench/surveys.py --skip-single --output bench/results.md
