@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -73,6 +74,14 @@ class Topic(db.Model):  # type: ignore[name-defined,misc]
             "category_id",
             "is_pinned",
             "last_post_at",
+        ),
+        # The dashboard's count of topics nobody has answered: a small part of the topics,
+        # counted from this index instead of a pass over all of them.
+        Index(
+            "ix_community_topic_unanswered",
+            "created_at",
+            postgresql_where=text("state = 'visible' AND reply_count = 0"),
+            sqlite_where=text("state = 'visible' AND reply_count = 0"),
         ),
     )
 
