@@ -15,17 +15,13 @@ down_revision = '0830'
 branch_labels = None
 depends_on = None
 
-UNANSWERED = sa.text("state = 'visible' AND reply_count = 0")
-
 
 def upgrade():
     op.create_index(
         'ix_community_topic_unanswered',
         'community_topic',
-        ['created_at'],
+        ['state', 'reply_count', 'created_at'],
         unique=False,
-        postgresql_where=UNANSWERED,
-        sqlite_where=UNANSWERED,
     )
 
 

@@ -384,7 +384,7 @@ def community_block(period: Period, _departments: list[int] | None) -> dict[str,
     )
     unanswered, pending, flagged = db.session.execute(
         select(
-            # count(*): answered from the partial index alone (ix_community_topic_unanswered).
+            # count(*): answered from the index alone (ix_community_topic_unanswered).
             select(func.count())
             .select_from(Topic)
             .where(
