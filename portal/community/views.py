@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -20,6 +21,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_security import auth_required
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import quote_etag
 
 from portal.community import markup, policies, queries, services
@@ -238,6 +240,27 @@ def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
         return render_template("community/topic.html", **context)
 
     return _public(pagecache.page(etag, render), etag)
+
+
+@bp.get("/")
+@bp.get("/<path:address>/", strict_slashes=False)
+def trailing_slash(address: str = "") -> ResponseReturnValue:
+    """A community address typed or linked with a trailing slash: the page without it.
+
+    Only the board's own pages are redirected, with their query string, by the form of
+    their address alone (the page checks who may read it); any other address is not found
+    at once, as before (without ``strict_slashes=False`` routing would first send one
+    without the slash to this rule, with one).
+    """
+    path = f"{bp.url_prefix}/{address}" if address else str(bp.url_prefix)
+    try:
+        endpoint, _args = current_app.url_map.bind("").match(path, method="GET")
+    except HTTPException:
+        abort(404)
+    if not endpoint.startswith(f"{bp.name}.") or endpoint == request.endpoint:
+        abort(404)
+    query = request.query_string.decode("latin-1")
+    return redirect(request.script_root + path + (f"?{query}" if query else ""), 308)
 
 
 @bp.get("/u/<int:user_id>")

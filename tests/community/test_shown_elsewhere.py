@@ -231,3 +231,48 @@ def test_kept_pages_still_read_one_statement(app, make_user, board):
             _visit(app, urls[name])
         selects = [s for s in warm.statements if s.startswith("SELECT")]
         assert len(selects) == 1 and "community_display_revision" in selects[0], selects
+
+
+def test_community_addresses_with_a_trailing_slash_reach_the_page(app, make_user, board):
+    member = make_user("slash@example.com")
+    with app.app_context():
+        topic_id = seed_topic("slash@example.com", board["general"], title="Shown elsewhere")
+    client = app.test_client()
+    slug = services.slugify("Shown elsewhere")
+    for address, target in (
+        ("/community/", "/community"),
+        ("/community/c/general/", "/community/c/general"),
+        ("/community/c/general/?page=2", "/community/c/general?page=2"),
+        (f"/community/t/{topic_id}-{slug}/", f"/community/t/{topic_id}-{slug}"),
+        (f"/community/t/{topic_id}/", f"/community/t/{topic_id}"),
+        (f"/community/u/{member}/", f"/community/u/{member}"),
+        ("/community/search/?q=parcel", "/community/search?q=parcel"),
+    ):
+        response = client.get(address)
+        assert response.status_code in (301, 308), address
+        assert response.headers["Location"] == target, address
+        assert client.get(address, follow_redirects=True).status_code == 200, address
+    for missing in (
+        "/community/nothing-here/",
+        "/community/c/",
+        "/community/t/x/",
+        # Unknown addresses without the slash are not found at once, not sent to one with it.
+        "/community/nothing-here",
+        "/community/c/general/more",
+    ):
+        assert client.get(missing).status_code == 404, missing
+    # The redirect follows the address's form alone: a staff-only topic and one that does not
+    # exist are told apart by no one but the page itself (not found for visitors).
+    with app.app_context():
+        hidden = seed_topic("slash@example.com", board["staff"], title="Staff talk")
+    for topic in (hidden, 999_999):
+        response = client.get(f"/community/t/{topic}/")
+        assert (response.status_code, response.headers["Location"]) == (
+            308,
+            f"/community/t/{topic}",
+        )
+        assert client.get(f"/community/t/{topic}/", follow_redirects=True).status_code == 404
+    # Only reading is redirected (a form sent on would be lost): other methods are refused.
+    for address in ("/community/", "/community/new/", f"/community/t/{topic_id}/reply/"):
+        assert client.post(address).status_code == 405, address
+    assert client.head("/community/c/general/").status_code == 308
