@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    from portal.community import cli, gdpr, models  # noqa: F401 - tables and commands
+    from portal.community import cli, display, gdpr, models  # noqa: F401 - tables, events, commands
     from portal.community.demo import load_demo
     from portal.community.policies import MODERATOR_ROLES
     from portal.community.staff_views import bp as staff_bp

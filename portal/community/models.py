@@ -65,6 +65,22 @@ class Category(db.Model):  # type: ignore[name-defined,misc]
     revision: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
+class DisplayRevision(db.Model):  # type: ignore[name-defined,misc]
+    """One row counting changes to what community pages show of rows other pages change.
+
+    A topic page shows its authors' names and its category's name, a category's list its
+    topics' authors; a profile, an account deletion or a category edit changes those rows
+    without touching the topic's or the category's revision. Every visitor's ETag (and so
+    every kept page) includes this counter, read in the same statement as the page's own
+    stamp. portal.community.display bumps it when such a change is committed.
+    """
+
+    __tablename__ = "community_display_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
 class Topic(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "community_topic"
     __table_args__ = (

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
 from portal.community import policies
-from portal.community.models import Category, Post, PostVote, Topic
+from portal.community.models import Category, DisplayRevision, Post, PostVote, Topic
 from portal.community.services import POSTS_PER_PAGE
 from portal.core.db import read_first
 from portal.extensions import db
@@ -28,9 +28,17 @@ _CATEGORY_BY_SLUG = select(Category).where(Category.slug == bindparam("slug"))
 
 # What a visitor's kept page is checked against, read as plain columns (no ORM objects): the
 # rows a visitor may see, as policies.can_view_topic / can_view_category decide for someone
-# signed out (tests/community/test_page_cache.py holds both to the same answers).
+# signed out (tests/community/test_page_cache.py holds both to the same answers), and the
+# community's display revision (what the page shows of members and categories, changed
+# elsewhere: portal.community.display), in the same statement.
+_DISPLAY_REVISION = (
+    select(DisplayRevision.revision)
+    .where(DisplayRevision.id == 1)
+    .scalar_subquery()
+    .label("display_revision")
+)
 _PUBLIC_TOPIC_STAMP = (
-    select(Topic.id, Topic.slug, Topic.revision, Topic.last_position)
+    select(Topic.id, Topic.slug, Topic.revision, Topic.last_position, _DISPLAY_REVISION)
     .join(Category, Category.id == Topic.category_id)
     .where(
         Topic.id == bindparam("topic_id"),
@@ -39,18 +47,25 @@ _PUBLIC_TOPIC_STAMP = (
     )
 )
 _PUBLIC_CATEGORY_STAMP = select(
-    Category.id, Category.slug, Category.revision, Category.name, Category.description
+    Category.id,
+    Category.slug,
+    Category.revision,
+    Category.name,
+    Category.description,
+    _DISPLAY_REVISION,
 ).where(Category.slug == bindparam("slug"), Category.staff_only.is_(False))
 
 
 def public_topic_stamp(topic_id: int) -> Any:
-    """The id, slug, revision and last position of a topic visitors may read, else None."""
+    """The id, slug, revision, last position and display revision of a topic visitors may
+    read, else None."""
     # Without the ORM's execution layer, and on PostgreSQL without a transaction of its own.
     return read_first(_PUBLIC_TOPIC_STAMP, {"topic_id": topic_id}, db.session)
 
 
 def public_category_stamp(slug: str) -> Any:
-    """The id, slug, revision, name and description of a category visitors may read."""
+    """The id, slug, revision, name, description and display revision of a category visitors
+    may read, else None."""
     return read_first(_PUBLIC_CATEGORY_STAMP, {"slug": slug}, db.session)
 
 

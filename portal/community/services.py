@@ -319,6 +319,13 @@ def edit_post(user: User, post: Post, body: str, title: str | None = None) -> No
     if title is not None and post.position == 1 and title.strip() != post.topic.title:
         post.topic.title = title.strip()
         post.topic.slug = slugify(title)
+        # The board's index names each category's latest topic: checked in the UPDATE, as
+        # a reply elsewhere in the category may have just made another topic the latest.
+        db.session.connection().execute(
+            update(Category)
+            .where(Category.id == post.topic.category_id, Category.last_topic_id == post.topic.id)
+            .values(last_topic_title=post.topic.title)
+        )
     _touch(post.topic)
     db.session.flush()
 

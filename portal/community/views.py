@@ -5,12 +5,23 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_security import auth_required
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import quote_etag
 
 from portal.community import markup, policies, queries, services
@@ -106,8 +117,24 @@ def _post_or_404(post_id: int) -> Post:
 @bp.get("")
 def index() -> ResponseReturnValue:
     categories = services.visible_categories(current_user)
+    # Everything the page shows of each category, read with it (in the page's order).
     etag = _etag_for(
-        "index", *((c.id, c.topic_count, c.post_count, c.last_post_at) for c in categories)
+        "index",
+        *(
+            (
+                c.id,
+                c.slug,
+                c.name,
+                c.description,
+                c.staff_only,
+                c.topic_count,
+                c.post_count,
+                c.last_post_at,
+                c.last_topic_id,
+                c.last_topic_title,
+            )
+            for c in categories
+        ),
     )
     if (cached := _not_modified(etag)) is not None:
         return cached
@@ -120,16 +147,23 @@ def index() -> ResponseReturnValue:
 @bp.get("/c/<slug>")
 def category(slug: str) -> ResponseReturnValue:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    # Visitors' lists are checked (304, kept page) against the category's columns alone: its
-    # revision changes with every change to one of its topics. The topics, and the category
-    # as an object, are read only to render.
+    # Visitors' lists are checked (304, kept page) against the category's columns and the
+    # display revision alone: its revision changes with every change to one of its topics,
+    # the display revision with its topics' authors' names. The topics, and the category as
+    # an object, are read only to render. Signed-in readers' pages are neither kept nor
+    # answered with 304: their ETag needs no display revision.
     category: Category | None = None
     stamp: Any
+    shown = None
     if current_user.is_authenticated:
         stamp = category = _category_or_404(slug)
     elif (stamp := queries.public_category_stamp(slug)) is None:
         abort(404)
-    etag = _etag_for("category", stamp.id, stamp.revision, stamp.name, stamp.description, page)
+    else:
+        shown = stamp.display_revision
+    etag = _etag_for(
+        "category", stamp.id, stamp.revision, stamp.name, stamp.description, shown, page
+    )
     if (cached := _not_modified(etag)) is not None:
         return cached
 
@@ -151,14 +185,18 @@ def category(slug: str) -> ResponseReturnValue:
 @bp.get("/t/<int:topic_id>-<slug>")
 def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    # Visitors' pages are checked (redirect, 304, kept page) against the topic's columns
-    # alone; the topic is read as an object only to render.
+    # Visitors' pages are checked (redirect, 304, kept page) against the topic's columns and
+    # the display revision (its authors' names, its category's) alone; the topic is read as
+    # an object only to render.
     loaded: Topic | None = None
     stamp: Any
+    shown = None
     if current_user.is_authenticated:
         stamp = loaded = _topic_or_404(topic_id)
     elif (stamp := queries.public_topic_stamp(topic_id)) is None:
         abort(404)
+    else:
+        shown = stamp.display_revision
     if slug != stamp.slug:
         return redirect(
             url_for(
@@ -169,7 +207,7 @@ def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
             ),
             301,
         )
-    etag = _etag_for("topic", stamp.id, stamp.revision, page)
+    etag = _etag_for("topic", stamp.id, stamp.revision, shown, page)
     if (cached := _not_modified(etag)) is not None:
         return cached
     if page > queries.page_count(stamp):
@@ -202,6 +240,27 @@ def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
         return render_template("community/topic.html", **context)
 
     return _public(pagecache.page(etag, render), etag)
+
+
+@bp.get("/")
+@bp.get("/<path:address>/", strict_slashes=False)
+def trailing_slash(address: str = "") -> ResponseReturnValue:
+    """A community address typed or linked with a trailing slash: the page without it.
+
+    Only the board's own pages are redirected, with their query string, by the form of
+    their address alone (the page checks who may read it); any other address is not found
+    at once, as before (without ``strict_slashes=False`` routing would first send one
+    without the slash to this rule, with one).
+    """
+    path = f"{bp.url_prefix}/{address}" if address else str(bp.url_prefix)
+    try:
+        endpoint, _args = current_app.url_map.bind("").match(path, method="GET")
+    except HTTPException:
+        abort(404)
+    if not endpoint.startswith(f"{bp.name}.") or endpoint == request.endpoint:
+        abort(404)
+    query = request.query_string.decode("latin-1")
+    return redirect(request.script_root + path + (f"?{query}" if query else ""), 308)
 
 
 @bp.get("/u/<int:user_id>")

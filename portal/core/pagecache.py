@@ -3,7 +3,8 @@
 A page a visitor reads (a topic, a category, the board index) looks the same for every other
 visitor with the same language, so its rendered HTML is kept in the worker's memory under the
 same key as its ETag: the key changes whenever the content does (a topic's revision, a
-category's counters), so a kept page is never served after its content changed. The only
+category's counters, the community's display revision for what it shows of members and
+categories), so a kept page is never served after its content changed. The only
 per-visitor part of such a page is the CSRF token of its forms; it is rendered as a placeholder
 and replaced by the visitor's own token on the way out.
 

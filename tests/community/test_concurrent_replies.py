@@ -130,3 +130,55 @@ def test_simultaneous_replies_get_distinct_positions_and_are_all_counted(pg_app:
         assert topic.reply_count == PARALLEL
         assert category.post_count == PARALLEL + 1
         assert topic.revision == 1 + PARALLEL + 1
+
+
+def test_simultaneous_renames_are_each_counted_once(pg_app: Flask) -> None:
+    """Members renaming themselves at the same moment, one of them a category too: every
+    commit bumps the display revision once (in SQL, the counter's row lock taken last), and
+    none waits on another for ever."""
+    from portal.accounts.models import User
+    from portal.accounts.services import create_user, ensure_reference_data
+    from portal.community.models import Category, DisplayRevision
+
+    with pg_app.app_context():
+        ensure_reference_data()
+        users = [
+            create_user(f"renamer{n}@example.com", "renaming-password-1").id
+            for n in range(PARALLEL)
+        ]
+        category = Category(slug="general", name="General", description="Anything", position=0)
+        db.session.add(category)
+        db.session.commit()
+        category_id = category.id
+        start = db.session.scalar(select(DisplayRevision.revision))
+
+    barrier = threading.Barrier(PARALLEL)
+    errors: list[BaseException] = []
+
+    def rename(user_id: int) -> None:
+        with pg_app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                assert user is not None
+                barrier.wait(timeout=30)
+                user.preferred_name = f"Renamed {user_id}"
+                db.session.flush()
+                if user_id == users[0]:
+                    shown = db.session.get(Category, category_id)
+                    assert shown is not None
+                    shown.name = "Renamed category"
+                db.session.commit()
+            except BaseException as error:
+                errors.append(error)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=rename, args=(u,)) for u in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with pg_app.app_context():
+        assert db.session.scalar(select(DisplayRevision.revision)) == start + PARALLEL

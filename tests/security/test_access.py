@@ -59,6 +59,9 @@ CAPABILITY = {
     "security.change_email_confirm",
     "accounts.referral",  # /r/<code>: a public invitation link
     "community.profile",  # public member profiles
+    # /community/<address>/: a redirect by the address's form alone, to the page that checks
+    # who may read it (tested in tests/community/test_shown_elsewhere.py)
+    "community.trailing_slash",
     "api_v1.get_order",  # API keys, not sessions (tested in test_api_access)
 }
 
