@@ -1,7 +1,7 @@
 """an index for the dashboard's count of unanswered topics
 
 Revision ID: 0870
-Revises: 0830
+Revises: 0860
 Create Date: 2026-11-24 21:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0870'
-down_revision = '0830'
+down_revision = '0860'
 branch_labels = None
 depends_on = None
 
