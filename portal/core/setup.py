@@ -17,6 +17,7 @@ from portal.core.i18n import (
     select_locale,
     select_timezone,
 )
+from portal.core.web import skip_identity_on_token_links
 from portal.extensions import babel, csrf, db, limiter, mail, security, talisman
 
 CONTENT_SECURITY_POLICY = {
@@ -104,6 +105,7 @@ def _init_security(app: Flask) -> None:
     security._mail_util_cls = OutboxMailUtil
     security._password_util_cls = PortalPasswordUtil
     security.init_app(app, datastore, register_form=PortalRegisterForm)
+    skip_identity_on_token_links(app)
     security.pwd_context = HashingOutsideTransactions(security.pwd_context)  # type: ignore[assignment]
     # Token data (a reset link carries a hash of the password hash) is hashed with
     # sha256_crypt: some 200 ms of CPU, which held SQLite's write lock in every reset request.

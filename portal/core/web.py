@@ -21,6 +21,35 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: (portal.accounts.security.HashingOutsideTransactions).
 READ_FIRST_ENDPOINTS = frozenset({"security.login", "security.forgot_password"})
 
+#: Pages authorised by a token in their URL alone (a survey's e-mail link), which no check of
+#: roles or permissions guards: Flask-Principal's identity, which loads the signed-in user on
+#: every request to know its roles, is not loaded for them (``skip_identity_on_token_links``).
+#: Their ``g.identity`` is the anonymous one, so anything that did consult it there would be
+#: refused, never allowed. ``current_user`` still loads, when something asks for it.
+TOKEN_LINK_ENDPOINTS = frozenset({"surveys.answer"})
+
+
+def skip_identity_on_token_links(app: Flask) -> None:
+    """Wrap Flask-Principal's before-request hook (after Flask-Security set it up) so that
+    it gives TOKEN_LINK_ENDPOINTS the anonymous identity without loading the user."""
+    from flask import g
+    from flask_principal import AnonymousIdentity, Principal
+
+    hooks = app.before_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(hooks):
+        principal = getattr(hook, "__self__", None)
+        if isinstance(principal, Principal):
+
+            def _identity(load: Any = hook) -> None:
+                if request.endpoint in TOKEN_LINK_ENDPOINTS:
+                    g.identity = AnonymousIdentity()
+                    return
+                load()
+
+            hooks[index] = _identity
+            return
+    raise RuntimeError("Flask-Principal's before-request hook not found")
+
 
 def register_request_hooks(app: Flask) -> None:
     def _declare_write_intent() -> None:
@@ -33,8 +62,12 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _commit_or_roll_back(response: Response) -> Response:
-        # The one place a request's unit of work is committed: only when it succeeded.
-        if response.status_code < 400:
+        # The one place a request's unit of work is committed: only when it succeeded. A
+        # request whose work is already committed (a survey answer's own short write) has no
+        # transaction left: beginning one only to commit it costs a fifth of a fast request.
+        if not db.session().in_transaction():
+            pass
+        elif response.status_code < 400:
             db.session.commit()
         else:
             db.session.rollback()
