@@ -441,7 +441,8 @@ def _short_write() -> Iterator[Connection]:
     answers from many processes queue for a few statements each instead of whole requests.
     On PostgreSQL this is simply two transactions.
     """
-    db.session.commit()
+    if db.session().in_transaction():  # the link's answer has read nothing before
+        db.session.commit()
     token = write_intent.set(True)
     try:
         yield db.session.connection()

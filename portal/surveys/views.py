@@ -194,8 +194,9 @@ def answer(token: str) -> ResponseReturnValue:
     in. A forged cross-site POST must therefore carry the token, and whoever has the token
     can post it directly: a CSRF token would add no protection, while it made every answer
     read the session back (and lost what was typed once it expired). The signed-in path
-    (``answer_own``) is authorised by the session and keeps CSRF. Nor is the signed-in
-    identity loaded for it (portal.core.web.TOKEN_LINK_ENDPOINTS).
+    (``answer_own``) is authorised by the session and keeps CSRF. Nor does an answer load the
+    signed-in user or read the session (portal.core.web.TOKEN_LINK_ENDPOINTS,
+    portal.core.sessions).
     """
     # Reads without the write lock (SQLite): answering writes in a short transaction of its
     # own (answering.submit_by_token, submit_answers, save_draft).

@@ -62,6 +62,32 @@ def test_a_known_surveys_answer_takes_three_statements(app, client, make_user, b
         assert sorted(db.session.scalars(select(Answer.number))) == [6, 9]
 
 
+def test_an_answer_neither_reads_nor_writes_the_session(
+    app, client, make_user, build_survey, issue, monkeypatch
+):
+    from portal.core.sessions import LazySession
+
+    survey_id = build_survey(("nps",))
+    (nps,) = _questions(app, survey_id)
+    token = issue(survey_id, make_user("cookie@example.com"))
+    page = client.get(f"/s/{token}")
+    assert "Set-Cookie" in page.headers  # the footer's language form has a CSRF token
+
+    def fail(_self):
+        raise AssertionError("the session was read")
+
+    monkeypatch.setattr(LazySession, "_load", fail)
+    posted = client.post(
+        f"/s/{token}", data={**answer_fields(page.get_data(as_text=True)), f"q{nps}": "9"}
+    )
+    assert posted.status_code == 302
+    assert "Set-Cookie" not in posted.headers and "Cookie" not in posted.vary
+    with pytest.raises(AssertionError, match="the session was read"):
+        client.get(f"/s/{token}/thanks")  # the control: a page that uses it
+    monkeypatch.undo()
+    assert _responses(app) == 1
+
+
 def test_the_answer_is_recorded_in_the_language_of_its_page(
     app, client, make_user, build_survey, issue
 ):
