@@ -87,15 +87,16 @@ class LazyCookieSessionInterface(SecureCookieSessionInterface):
     session_class = LazySession
 
     def open_session(self, app: Flask, request: Request) -> LazySession | None:
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
+        if not app.secret_key:
+            return None  # Flask's null session, as without this interface
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return LazySession()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
 
         def load() -> dict[str, Any]:
+            serializer = self.get_signing_serializer(app)
+            assert serializer is not None  # there is a secret key
+            max_age = int(app.permanent_session_lifetime.total_seconds())
             try:
                 return dict(serializer.loads(value, max_age=max_age))
             except BadSignature:
