@@ -12,7 +12,6 @@ time per answer and its ratio to hello-world in the same process and moment.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ sys.path.insert(0, str(HERE))
 def main(answers: int, output: Path) -> None:
     from flask_migrate import upgrade
     from survey_tokens import make_pool
-    from surveys import _overrides
+    from surveys import _overrides, hidden_fields
 
     from portal import create_app
     from portal.extensions import db
@@ -47,9 +46,7 @@ def main(answers: int, output: Path) -> None:
         _survey, question_id, tokens = make_pool(2 * answers + 51)
     client = app.test_client()
     page = client.get(f"/s/{tokens[0]}", base_url="https://localhost").get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match
-    data = {"csrf_token": match.group(1), f"q{question_id}": "9", "submit": "Send"}
+    data = {**hidden_fields(page), f"q{question_id}": "9", "submit": "Send"}
 
     def post(token: str) -> None:
         response = client.post(

@@ -23,6 +23,7 @@ from flask_security import auth_required, verify_password
 
 from portal.accounts import services
 from portal.accounts.forms import DeleteAccountForm, ExportForm, LogoutEverywhereForm, ProfileForm
+from portal.core.web import TOKEN_LINK_ENDPOINTS
 
 bp = Blueprint("accounts", __name__)
 
@@ -132,6 +133,11 @@ _TWO_FACTOR_SETUP_ENDPOINTS = frozenset(
 
 @bp.before_app_request
 def _require_two_factor_for_admins() -> ResponseReturnValue | None:
+    # A survey's e-mail link acts on its token, not on the session (TOKEN_LINK_ENDPOINTS):
+    # what the second factor guards is not used there, and anonymous answers need not load
+    # the user to find that out.
+    if request.endpoint in TOKEN_LINK_ENDPOINTS:
+        return None
     if not current_user.is_authenticated or request.endpoint in _TWO_FACTOR_SETUP_ENDPOINTS:
         return None
     if "admin" in current_user.role_names and not current_user.tf_primary_method:

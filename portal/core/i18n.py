@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask.globals import _cv_app
 from flask_babel import Domain, get_babel, get_locale, get_translations
 from flask_login import current_user
@@ -37,12 +37,13 @@ def normalise_locale(tag: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    """Profile language, else the visitor's choice, else the browser's, else English."""
+    """Profile language, else the visitor's choice, else the page's own language (a survey
+    link's), else the browser's, else English."""
     if current_user and current_user.is_authenticated:
         chosen = normalise_locale(getattr(current_user, "locale", None))
         if chosen:
             return chosen
-    chosen = normalise_locale(session.get("locale"))
+    chosen = normalise_locale(session.get("locale")) or g.get("page_locale")
     if chosen:
         return chosen
     for tag, _quality in request.accept_languages:
@@ -50,6 +51,13 @@ def select_locale() -> str:
         if chosen:
             return chosen
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def use_page_locale(code: str | None) -> None:
+    """This request's page has a language of its own (a survey in the language it was sent
+    in): it is used after the profile's and the visitor's choice, without storing anything in
+    the session. Call before anything on the page is translated."""
+    g.page_locale = normalise_locale(code)
 
 
 def select_timezone() -> str | None:

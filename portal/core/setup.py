@@ -19,6 +19,8 @@ from portal.core.i18n import (
     select_locale,
     select_timezone,
 )
+from portal.core.sessions import LazyCookieSessionInterface
+from portal.core.web import skip_signed_in_hooks_on_token_links
 from portal.extensions import babel, csrf, db, limiter, mail, security, talisman
 
 CONTENT_SECURITY_POLICY = {
@@ -50,6 +52,7 @@ def _plan_with_values() -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    app.session_interface = LazyCookieSessionInterface()
     db.init_app(app)
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -122,6 +125,7 @@ def _init_security(app: Flask) -> None:
     security._mail_util_cls = OutboxMailUtil
     security._password_util_cls = PortalPasswordUtil
     security.init_app(app, datastore, register_form=PortalRegisterForm)
+    skip_signed_in_hooks_on_token_links(app)
     security.pwd_context = HashingOutsideTransactions(security.pwd_context)  # type: ignore[assignment]
     # Token data (a reset link carries a hash of the password hash) is hashed with
     # sha256_crypt: some 200 ms of CPU, which held SQLite's write lock in every reset request.

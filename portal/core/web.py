@@ -21,6 +21,48 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: (portal.accounts.security.HashingOutsideTransactions).
 READ_FIRST_ENDPOINTS = frozenset({"security.login", "security.forgot_password"})
 
+#: Pages authorised by a token in their URL alone (a survey's e-mail link), which no check of
+#: roles or permissions guards and which never sign anyone in or out. The hooks that exist for
+#: the signed-in user are not run for them (``skip_signed_in_hooks_on_token_links``):
+#: Flask-Principal's identity, which loads the user on every request to know its roles (their
+#: ``g.identity`` is the anonymous one, so anything that did consult it there would be
+#: refused, never allowed), and Flask-Login's remember-cookie update, which reads the session
+#: on every response (nothing there sets or clears the remember cookie). ``current_user`` and
+#: the session still load when something on such a page asks for them.
+TOKEN_LINK_ENDPOINTS = frozenset({"surveys.answer"})
+
+
+def skip_signed_in_hooks_on_token_links(app: Flask) -> None:
+    """Wrap Flask-Principal's before-request hook and Flask-Login's after-request hook (once
+    Flask-Security has set them up) so that they pass over TOKEN_LINK_ENDPOINTS."""
+    from flask import g
+    from flask_login import LoginManager
+    from flask_principal import AnonymousIdentity, Principal
+
+    def owner(hook: Any, kind: type) -> bool:
+        return isinstance(getattr(hook, "__self__", None), kind)
+
+    before = app.before_request_funcs.setdefault(None, [])
+    after = app.after_request_funcs.setdefault(None, [])
+    identity = next((i for i, hook in enumerate(before) if owner(hook, Principal)), None)
+    remember = next((i for i, hook in enumerate(after) if owner(hook, LoginManager)), None)
+    if identity is None or remember is None:
+        raise RuntimeError("Flask-Principal's or Flask-Login's request hook not found")
+
+    def _identity(load: Any = before[identity]) -> None:
+        if request.endpoint in TOKEN_LINK_ENDPOINTS:
+            g.identity = AnonymousIdentity()
+            return
+        load()
+
+    def _remember_cookie(response: Response, update: Any = after[remember]) -> Response:
+        if request.endpoint in TOKEN_LINK_ENDPOINTS:
+            return response
+        return update(response)  # type: ignore[no-any-return]
+
+    before[identity] = _identity
+    after[remember] = _remember_cookie
+
 
 def register_request_hooks(app: Flask) -> None:
     def _declare_write_intent() -> None:
@@ -33,8 +75,12 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _commit_or_roll_back(response: Response) -> Response:
-        # The one place a request's unit of work is committed: only when it succeeded.
-        if response.status_code < 400:
+        # The one place a request's unit of work is committed: only when it succeeded. A
+        # request whose work is already committed (a survey answer's own short write) has no
+        # transaction left: beginning one only to commit it costs a fifth of a fast request.
+        if not db.session().in_transaction():
+            pass
+        elif response.status_code < 400:
             db.session.commit()
         else:
             db.session.rollback()

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
@@ -37,8 +37,34 @@ log = logging.getLogger(__name__)
 MAX_TEXT_ANSWER = 5000
 
 
-class AlreadyAnswered(Exception):
+class NotOpen(Exception):
+    """The invitation no longer takes an answer: ``state`` says why ("answered", "expired",
+    "closed"), as ``Link.state`` would at the moment of the refused write."""
+
+    state = "closed"
+
+    def __init__(self, state: str | None = None) -> None:
+        super().__init__(state or self.state)
+        if state is not None:
+            self.state = state
+
+
+class AlreadyAnswered(NotOpen):
     """The invitation has its response already (perhaps from another tab, just now)."""
+
+    state = "answered"
+
+
+class InvalidAnswers(Exception):
+    """Answers that do not fit the survey's questions; nothing was kept. Carries what the
+    page needs to show them again: the survey, what was typed, the errors, the invitation's
+    language."""
+
+    def __init__(
+        self, spec: SurveySpec, raw: dict[str, Any], errors: dict[int, Any], locale: str
+    ) -> None:
+        super().__init__(errors)
+        self.spec, self.raw, self.errors, self.locale = spec, raw, errors, locale
 
 
 # --- the answering path -----------------------------------------------------------------------
@@ -70,6 +96,7 @@ _LINK_BY_TOKEN = _LINK.where(
         _INVITATION.c.reminder_token_hash == bindparam("digest"),
     )
 )
+_STATE_BY_TOKEN = _LINK_BY_TOKEN
 _LINK_BY_ID = _LINK.where(
     _INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.user_id == bindparam("user_id")
 )
@@ -94,12 +121,43 @@ _QUESTIONS = (
     .where(_QUESTION.c.survey_id == bindparam("survey_id"))
     .order_by(_QUESTION.c.position, _QUESTION.c.id)
 )
-# Of concurrent submissions exactly one finds the invitation still unanswered and claims it.
+# Of concurrent submissions exactly one finds the invitation still open and claims it. "Open"
+# is judged by the write itself, at its moment: unanswered, not expired, its survey running; a
+# link read open a moment before its expiry (or before its survey was closed) claims nothing.
+_OPEN_NOW = (
+    _INVITATION.c.responded_at.is_(None),
+    _INVITATION.c.expires_at > bindparam("now"),
+    exists()
+    .where(_SURVEY.c.id == _INVITATION.c.survey_id, _SURVEY.c.status == "active")
+    .correlate(_INVITATION),
+)
+_BY_TOKEN = or_(
+    _INVITATION.c.token_hash == bindparam("digest"),
+    _INVITATION.c.reminder_token_hash == bindparam("digest"),
+)
 _CLAIM = (
     _INVITATION.update()
-    .where(_INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.responded_at.is_(None))
+    .where(_INVITATION.c.id == bindparam("invitation_id"), *_OPEN_NOW)
     .values(responded_at=bindparam("now"), draft_answers={})
 )
+# A link's answer claims its invitation by the token's hash and learns in the same statement
+# what it needs to check and store the answers (survey, customer, the survey's version).
+_CLAIM_BY_TOKEN = (
+    _INVITATION.update()
+    .where(_BY_TOKEN, *_OPEN_NOW)
+    .values(responded_at=bindparam("now"), draft_answers={})
+    .returning(
+        _INVITATION.c.id,
+        _INVITATION.c.survey_id,
+        _INVITATION.c.user_id,
+        _INVITATION.c.locale,
+        select(_SURVEY.c.updated_at)
+        .where(_SURVEY.c.id == _INVITATION.c.survey_id)
+        .correlate(_INVITATION)
+        .scalar_subquery(),
+    )
+)
+_STATE_BY_ID = _LINK.where(_INVITATION.c.id == bindparam("invitation_id"))
 _SAVE_DRAFT = (
     _INVITATION.update()
     .where(_INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.responded_at.is_(None))
@@ -383,7 +441,8 @@ def _short_write() -> Iterator[Connection]:
     answers from many processes queue for a few statements each instead of whole requests.
     On PostgreSQL this is simply two transactions.
     """
-    db.session.commit()
+    if db.session().in_transaction():  # the link's answer has read nothing before
+        db.session.commit()
     token = write_intent.set(True)
     try:
         yield db.session.connection()
@@ -425,13 +484,15 @@ def submit_answers(
     locale: str,
     now: datetime | None = None,
 ) -> int:
-    """Record the one response of ``link``'s invitation and commit it; raises
-    AlreadyAnswered for any other. Returns the response's id.
+    """Record the one response of ``link``'s invitation and commit it; raises NotOpen
+    (AlreadyAnswered for a second answer) when the invitation no longer takes one. Returns the
+    response's id.
 
     One write transaction: the invitation is claimed first (``responded_at`` set where it is
-    still empty): of concurrent submissions exactly one claims it, the others change no row
-    and are refused with nothing kept. The unique constraint on
-    ``survey_response.invitation_id`` stays as the last guard.
+    still empty, unexpired at ``now`` and its survey active): of concurrent submissions exactly
+    one claims it, the others change no row and are refused with nothing kept; so is an answer
+    that arrives after the link expired or its survey closed, however recently ``link`` was
+    read. The unique constraint on ``survey_response.invitation_id`` stays as the last guard.
     """
     now = now or utcnow()
     answers = answer_rows(spec, values)
@@ -439,25 +500,84 @@ def submit_answers(
         with _short_write() as connection:
             claimed = connection.execute(_CLAIM, {"invitation_id": link.invitation_id, "now": now})
             if claimed.rowcount != 1:
-                raise AlreadyAnswered
-            response_id: int = connection.execute(
-                _NEW_RESPONSE,
-                {
-                    "invitation_id": link.invitation_id,
-                    "survey_id": link.survey_id,
-                    "user_id": link.user_id,
-                    "locale": locale,
-                    "now": now,
-                },
-            ).scalar_one()
-            for row in answers:
-                row["response_id"] = response_id
-            if answers:
-                # One row (most surveys ask one question) as a single execute, more as many.
-                connection.execute(_NEW_ANSWER, answers[0] if len(answers) == 1 else answers)
+                raise _refusal(connection, _STATE_BY_ID, {"invitation_id": link.invitation_id}, now)
+            return _store(
+                connection, link.invitation_id, link.survey_id, link.user_id, locale, now, answers
+            )
     except IntegrityError:
         raise AlreadyAnswered from None
+
+
+def submit_by_token(
+    token: str, form: MultiDict[str, str], *, locale: str, now: datetime | None = None
+) -> int:
+    """A link's answer in one short write transaction, without reading the link first:
+    claim the invitation by the token's hash (where it is still open), check ``form``'s
+    answers against its survey's questions, store them. Returns the response's id.
+
+    Raises NotOpen (state "unknown" for a token that matches no invitation, AlreadyAnswered
+    for a second answer) or InvalidAnswers; either way nothing is kept. The answers are
+    checked after the claim, inside the transaction, because only the claim says which
+    survey they answer: the claim is rolled back with them. ``locale`` is the language of
+    the page the answers were given on.
+    """
+    if not token or len(token) > 200:
+        raise NotOpen("unknown")
+    now = now or utcnow()
+    digest = hash_token(token)
+    try:
+        with _short_write() as connection:
+            row = connection.execute(_CLAIM_BY_TOKEN, {"digest": digest, "now": now}).first()
+            if row is None:
+                raise _refusal(connection, _STATE_BY_TOKEN, {"digest": digest}, now)
+            invitation_id, survey_id, user_id, invitation_locale, version = row
+            spec = survey_spec(survey_id, version)
+            values, raw, errors = parse_answers(spec.questions, form)
+            if errors:
+                raise InvalidAnswers(spec, raw, errors, invitation_locale)
+            answers = answer_rows(spec, values)
+            return _store(connection, invitation_id, survey_id, user_id, locale, now, answers)
+    except IntegrityError:
+        raise AlreadyAnswered from None
+
+
+def _store(
+    connection: Connection,
+    invitation_id: int,
+    survey_id: int,
+    user_id: int,
+    locale: str,
+    now: datetime,
+    answers: list[dict[str, Any]],
+) -> int:
+    """The response and its answers, for an invitation just claimed."""
+    response_id: int = connection.execute(
+        _NEW_RESPONSE,
+        {
+            "invitation_id": invitation_id,
+            "survey_id": survey_id,
+            "user_id": user_id,
+            "locale": locale,
+            "now": now,
+        },
+    ).scalar_one()
+    for row in answers:
+        row["response_id"] = response_id
+    if answers:
+        # One row (most surveys ask one question) as a single execute, more as many.
+        connection.execute(_NEW_ANSWER, answers[0] if len(answers) == 1 else answers)
     return response_id
+
+
+def _refusal(
+    connection: Connection, statement: Any, params: dict[str, Any], now: datetime
+) -> NotOpen:
+    """Why a claim changed no row, read in the claim's own transaction (the rare path)."""
+    row = connection.execute(statement, params).first()
+    if row is None:
+        return NotOpen("unknown")
+    state = Link(*row).state(now)
+    return AlreadyAnswered() if state in ("answered", "open") else NotOpen(state)
 
 
 def submit_response(

@@ -22,7 +22,12 @@ from flask_security import auth_required
 
 from portal.accounts.models import User
 from portal.core.db import write_intent
-from portal.core.i18n import current_locale_code, select_locale
+from portal.core.i18n import (
+    current_locale_code,
+    normalise_locale,
+    select_locale,
+    use_page_locale,
+)
 from portal.extensions import csrf, db
 from portal.surveys import answering, sending
 from portal.surveys.forms import AnswerForm, ContactForm, PreferenceForm, UnsubscribeForm
@@ -35,10 +40,11 @@ GONE_STATUS = {"answered": 410, "expired": 410, "closed": 410}
 
 
 def _survey_locale(invitation_locale: str) -> str:
-    """A visitor from an e-mail link reads the survey in the language it was sent in.
+    """A visitor from an e-mail link reads the survey in the language it was sent in, and
+    keeps it for the rest of the visit (the thanks page stores it in the session).
 
     Returns the page's locale code: what Flask-Babel's selector gives, without parsing it
-    into a Babel locale (a POST that stores the answer and redirects renders nothing).
+    into a Babel locale.
     """
     if not current_user.is_authenticated and "locale" not in session:
         session["locale"] = invitation_locale
@@ -50,18 +56,30 @@ def _unavailable(state: str) -> ResponseReturnValue:
 
 
 def _answer(
-    link: answering.Link, endpoint: str, thanks_endpoint: str, **url_values: Any
+    link: answering.Link,
+    endpoint: str,
+    thanks_endpoint: str,
+    *,
+    token_link: bool,
+    **url_values: Any,
 ) -> ResponseReturnValue:
     """The answer page (GET) and its form (POST).
 
-    A POST's CSRF token has been checked before the view by CSRFProtect (the form is not
-    exempt), so the POST reads ``request.form`` directly instead of building the form again;
-    the form object is only built to render the page.
+    The signed-in path's form carries a CSRF token, checked before the view by CSRFProtect,
+    so the POST reads ``request.form`` directly instead of building the form again; the form
+    object is only built to render the page. The e-mail link's form carries none: the token
+    in its URL is the credential (see ``answer``).
+
+    The page carries its language in a hidden field, so a POST records the response in the
+    language the questions were read in without resolving it again.
     """
+    if token_link:
+        # The language it was sent in, as _survey_locale chooses it, but stored nowhere: the
+        # link's page and its POST neither write nor need a session.
+        use_page_locale(link.locale)
     state = link.state()
     if state != "open":
         return _unavailable(state)
-    locale = _survey_locale(link.locale)
     spec = answering.survey_spec(link.survey_id, link.survey_version)
     values = dict(link.draft_answers or {})
     errors: dict = {}
@@ -75,22 +93,45 @@ def _answer(
             flash(_("Your answers are saved. Come back to this page to finish."), "success")
             return redirect(url_for(endpoint, **url_values))
         if not errors:
+            locale = normalise_locale(request.form.get("locale")) or (
+                select_locale() if token_link else _survey_locale(link.locale)
+            )
             try:
                 answering.submit_answers(link, spec, parsed, locale=locale)
-            except answering.AlreadyAnswered:
-                return _unavailable("answered")
+            except answering.NotOpen as refused:
+                use_page_locale(locale)
+                return _unavailable(refused.state)
             return redirect(url_for(thanks_endpoint, **url_values))
         status = 422
+    if not token_link:
+        _survey_locale(link.locale)
+    return _answer_page(
+        spec,
+        values=values,
+        errors=errors,
+        token_link=token_link,
+        action=url_for(endpoint, **url_values),
+    ), status
+
+
+def _answer_page(
+    spec: answering.SurveySpec,
+    *,
+    values: dict[str, Any],
+    errors: dict[int, Any],
+    token_link: bool,
+    action: str,
+) -> str:
     return render_template(
         "surveys/answer.html",
         survey=spec,
         questions=spec.questions,
-        survey_locale=locale,
-        form=AnswerForm(),
+        survey_locale=select_locale(),
+        form=AnswerForm(meta={"csrf": not token_link}),
         values=values,
         errors=errors,
-        action=url_for(endpoint, **url_values),
-    ), status
+        action=action,
+    )
 
 
 def _thanks(
@@ -143,14 +184,52 @@ def _by_token(token: str) -> Invitation:
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
+@csrf.exempt
 def answer(token: str) -> ResponseReturnValue:
-    # Reads first, without the write lock (SQLite): answering writes in a short transaction
-    # of its own (answering.submit_answers, save_draft).
+    """The survey from an e-mail link, answered without signing in.
+
+    Not CSRF-checked, on purpose: what a POST here may do is decided by the token in its URL
+    alone (a random secret sent only to the customer, stored only as its hash), never by the
+    visitor's cookies; the answer is recorded for the invitation's customer whoever is signed
+    in. A forged cross-site POST must therefore carry the token, and whoever has the token
+    can post it directly: a CSRF token would add no protection, while it made every answer
+    read the session back (and lost what was typed once it expired). The signed-in path
+    (``answer_own``) is authorised by the session and keeps CSRF. Nor does an answer load the
+    signed-in user or read the session (portal.core.web.TOKEN_LINK_ENDPOINTS,
+    portal.core.sessions).
+    """
+    # Reads without the write lock (SQLite): answering writes in a short transaction of its
+    # own (answering.submit_by_token, submit_answers, save_draft).
     write_intent.set(False)
+    if request.method == "POST":
+        page_locale = normalise_locale(request.form.get("locale"))
+        if page_locale and request.form.get("save", "") in ("", "false"):
+            return _answer_by_token(token, page_locale)
     link = answering.link_for_token(token)
     if link is None:
         return _unavailable("unknown")
-    return _answer(link, "surveys.answer", "surveys.thanks", token=token)
+    return _answer(link, "surveys.answer", "surveys.thanks", token_link=True, token=token)
+
+
+def _answer_by_token(token: str, page_locale: str) -> ResponseReturnValue:
+    """The answers posted from the link's page: one write that claims the invitation, checks
+    and stores them (answering.submit_by_token), no read before it. The page's language came
+    with the form; a POST without it (a page from before it had one) takes ``_answer``."""
+    try:
+        answering.submit_by_token(token, request.form, locale=page_locale)
+    except answering.InvalidAnswers as invalid:
+        use_page_locale(invalid.locale)
+        return _answer_page(
+            invalid.spec,
+            values=invalid.raw,
+            errors=invalid.errors,
+            token_link=True,
+            action=url_for("surveys.answer", token=token),
+        ), 422
+    except answering.NotOpen as refused:
+        use_page_locale(page_locale)
+        return _unavailable(refused.state)
+    return redirect(url_for("surveys.thanks", token=token))
 
 
 @bp.route("/s/<token>/thanks")
@@ -200,7 +279,13 @@ def answer_own(invitation_id: int) -> ResponseReturnValue:
     link = answering.own_link(invitation_id, current_user)
     if link is None:
         abort(404)
-    return _answer(link, "surveys.answer_own", "surveys.thanks_own", invitation_id=invitation_id)
+    return _answer(
+        link,
+        "surveys.answer_own",
+        "surveys.thanks_own",
+        token_link=False,
+        invitation_id=invitation_id,
+    )
 
 
 @bp.route("/surveys/<int:invitation_id>/thanks")

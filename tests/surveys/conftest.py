@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,3 +107,18 @@ def count_queries_in(app: Any) -> Iterator[list[str]]:
     finally:
         with app.app_context():
             counter.__exit__(None, None, None)
+
+
+def answer_fields(html: str) -> dict[str, str]:
+    """The hidden fields of a survey page's answer form (its language; its CSRF token on the
+    signed-in path), which a browser posts with the answers."""
+    form = re.search(r"<form[^>]*data-survey-autosave.*?</form>", html, re.S)
+    assert form, "no answer form on the page"
+    fields: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", form.group(0)):
+        if 'type="hidden"' in tag:
+            name = re.search(r'name="([^"]+)"', tag)
+            value = re.search(r'value="([^"]*)"', tag)
+            assert name and value, tag
+            fields[name.group(1)] = value.group(1)
+    return fields

@@ -4,6 +4,7 @@ CSRF, and the claim that makes a double submit record one response."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 from portal.extensions import db
 from portal.surveys import answering, services
 from portal.surveys.models import Answer, Invitation, Question, Response, Survey
-from tests.conftest import csrf_from
-from tests.surveys.conftest import count_queries_in
+from tests.conftest import csrf_from, login
+from tests.surveys.conftest import answer_fields, count_queries_in
 
 
 def _questions(app, survey_id):
@@ -36,28 +37,77 @@ def _post(client, token, data):
     assert page.status_code == 200, page.status_code
     return client.post(
         f"/s/{token}",
-        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "submit": "1", **data},
+        data={**answer_fields(page.get_data(as_text=True)), "submit": "1", **data},
     )
 
 
-def test_a_known_surveys_answer_takes_four_statements(app, client, make_user, build_survey, issue):
+def test_a_known_surveys_answer_takes_three_statements(app, client, make_user, build_survey, issue):
     survey_id = build_survey(("nps",))
     (nps,) = _questions(app, survey_id)
     first = issue(survey_id, make_user("one@example.com"))
     second = issue(survey_id, make_user("two@example.com"))
     assert _post(client, first, {f"q{nps}": "9"}).status_code == 302  # the survey is now known
-    page = client.get(f"/s/{second}").get_data(as_text=True)
+    page = answer_fields(client.get(f"/s/{second}").get_data(as_text=True))
+    assert page == {"locale": "en"}  # no CSRF token: the link's token is the credential
     with count_queries_in(app) as statements:
-        posted = client.post(
-            f"/s/{second}", data={"csrf_token": csrf_from(page), "submit": "1", f"q{nps}": "6"}
-        )
+        posted = client.post(f"/s/{second}", data={**page, "submit": "1", f"q{nps}": "6"})
     assert posted.status_code == 302
-    assert "Set-Cookie" not in posted.headers  # the session was written by the page's GET
-    # The link (with its survey's status and version), the claim, the response, the answer.
-    assert len(statements) == 4, statements
+    assert "Set-Cookie" not in posted.headers
+    # The claim by the token's hash (returning the survey and its version), the response,
+    # the answer: no read before the write.
+    assert len(statements) == 3, statements
+    assert statements[0].lstrip().upper().startswith("UPDATE SURVEY_INVITATION")
     assert "survey_question" not in " ".join(statements)
     with app.app_context():
         assert sorted(db.session.scalars(select(Answer.number))) == [6, 9]
+
+
+def test_an_answer_neither_reads_nor_writes_the_session(
+    app, client, make_user, build_survey, issue, monkeypatch
+):
+    from portal.core.sessions import LazySession
+
+    survey_id = build_survey(("nps",))
+    (nps,) = _questions(app, survey_id)
+    token = issue(survey_id, make_user("cookie@example.com"))
+    page = client.get(f"/s/{token}")
+    assert "Set-Cookie" in page.headers  # the footer's language form has a CSRF token
+
+    def fail(_self):
+        raise AssertionError("the session was read")
+
+    monkeypatch.setattr(LazySession, "_load", fail)
+    posted = client.post(
+        f"/s/{token}", data={**answer_fields(page.get_data(as_text=True)), f"q{nps}": "9"}
+    )
+    assert posted.status_code == 302
+    assert "Set-Cookie" not in posted.headers and "Cookie" not in posted.vary
+    with pytest.raises(AssertionError, match="the session was read"):
+        client.get(f"/s/{token}/thanks")  # the control: a page that uses it
+    monkeypatch.undo()
+    assert _responses(app) == 1
+
+
+def test_the_answer_is_recorded_in_the_language_of_its_page(
+    app, client, make_user, build_survey, issue
+):
+    survey_id = build_survey(("nps",))
+    (nps,) = _questions(app, survey_id)
+    tokens = [issue(survey_id, make_user(f"lang{n}@example.com", locale="lv")) for n in range(3)]
+    page = client.get(f"/s/{tokens[0]}").get_data(as_text=True)
+    assert 'lang="lv"' in page and answer_fields(page) == {"locale": "lv"}
+    assert client.post(f"/s/{tokens[0]}", data={"locale": "lv", f"q{nps}": "9"}).status_code == 302
+    # A page from before the form carried its language: the language is chosen as for the page.
+    assert client.post(f"/s/{tokens[1]}", data={f"q{nps}": "9"}).status_code == 302
+    # The visitor's own choice of language beats the invitation's.
+    chooser = app.test_client()
+    home = chooser.get("/").get_data(as_text=True)
+    chooser.post("/language", data={"csrf_token": csrf_from(home), "locale": "ru", "next": "/"})
+    page = chooser.get(f"/s/{tokens[2]}").get_data(as_text=True)
+    assert answer_fields(page) == {"locale": "ru"}
+    assert chooser.post(f"/s/{tokens[2]}", data={"locale": "ru", f"q{nps}": "9"}).status_code == 302
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Response.locale))) == ["lv", "lv", "ru"]
 
 
 def test_an_edited_question_is_read_again_in_every_process(
@@ -141,17 +191,33 @@ def test_reading_a_survey_keeps_its_version(app, build_survey):
     assert _version(app, survey_id) == before
 
 
-def test_the_link_post_needs_the_pages_csrf_token(app, client, make_user, build_survey, issue):
+def test_the_links_token_is_its_credential(app, client, make_user, build_survey, issue):
+    """The link's form has no CSRF token: a POST can do only what its URL's token allows, to
+    that invitation alone, whatever cookies come with it; the signed-in path keeps CSRF."""
     survey_id = build_survey(("nps",))
     (nps,) = _questions(app, survey_id)
-    token = issue(survey_id, make_user("csrf@example.com"))
-    client.get(f"/s/{token}")
-    assert client.post(f"/s/{token}", data={"submit": "1", f"q{nps}": "9"}).status_code == 400
-    other = app.test_client()
-    foreign = csrf_from(other.get(f"/s/{token}").get_data(as_text=True))
-    refused = client.post(f"/s/{token}", data={"csrf_token": foreign, f"q{nps}": "9"})
-    assert refused.status_code == 400
+    uid = make_user("csrf@example.com")
+    token = issue(survey_id, uid)
+    other = issue(survey_id, make_user("other@example.com"))
+    # A cross-site form without the token's exact value finds nothing and keeps nothing.
+    for guess in (token[:-1] + ("A" if token[-1] != "A" else "B"), token.upper(), "x" * 43):
+        assert client.post(f"/s/{guess}", data={"locale": "en", f"q{nps}": "9"}).status_code == 404
     assert _responses(app) == 0
+    # A signed-in visitor answering someone else's link answers for that invitation only.
+    make_user("signed@example.com")
+    login(client, "signed@example.com")
+    assert client.post(f"/s/{other}", data={"locale": "en", f"q{nps}": "3"}).status_code == 302
+    with app.app_context():
+        response = db.session.scalar(select(Response))
+        assert response.user_id != uid and response.invitation.token_hash is not None
+        invitation_id = db.session.scalar(select(Invitation.id).where(Invitation.user_id == uid))
+    own = app.test_client()
+    login(own, "csrf@example.com")
+    page = own.get(f"/surveys/{invitation_id}").get_data(as_text=True)
+    assert "csrf_token" in answer_fields(page)
+    refused = own.post(f"/surveys/{invitation_id}", data={"locale": "en", f"q{nps}": "9"})
+    assert refused.status_code == 400
+    assert _responses(app) == 1
     assert client.get(f"/s/{token}").status_code == 200  # still open
 
 
@@ -181,6 +247,61 @@ def test_a_stale_link_cannot_answer_twice(app, make_user, build_survey, issue):
         }
         assert db.session.scalar(select(func.count(Response.id))) == 1
         assert answering.link_for_token(token).state() == "answered"
+
+
+def test_the_write_itself_refuses_a_link_that_closed_after_it_was_read(
+    app, make_user, build_survey, issue
+):
+    """The claim re-checks expiry and the survey's status at the moment it writes: a link read
+    open a few milliseconds before it expired, or before its survey closed, keeps nothing."""
+    survey_id = build_survey(("nps",))
+    (nps,) = _questions(app, survey_id)
+    token = issue(survey_id, make_user("late@example.com"))
+    form = MultiDict({f"q{nps}": "9"})
+    with app.app_context():
+        link = answering.link_for_token(token)
+        spec = answering.survey_spec(link.survey_id, link.survey_version)
+        just_before = link.expires_at - timedelta(milliseconds=3)
+        just_after = link.expires_at + timedelta(milliseconds=3)
+        assert link.state(just_before) == "open"
+        for submit in (
+            lambda now: answering.submit_answers(link, spec, {nps: 9}, locale="en", now=now),
+            lambda now: answering.submit_by_token(token, form, locale="en", now=now),
+        ):
+            with pytest.raises(answering.NotOpen) as refused:
+                submit(just_after)
+            assert refused.value.state == "expired"
+            assert not isinstance(refused.value, answering.AlreadyAnswered)
+            db.session.get(Survey, survey_id).status = "closed"
+            db.session.commit()
+            with pytest.raises(answering.NotOpen) as refused:
+                submit(just_before)
+            assert refused.value.state == "closed"
+            assert db.session.scalar(select(func.count(Response.id))) == 0
+            assert db.session.get(Invitation, link.invitation_id).responded_at is None
+            db.session.get(Survey, survey_id).status = "active"
+            db.session.commit()
+        # Open again at the moment of writing: the same link is taken, once.
+        answering.submit_by_token(token, form, locale="en", now=just_before)
+        with pytest.raises(answering.AlreadyAnswered):
+            answering.submit_answers(link, spec, {nps: 9}, locale="en", now=just_before)
+        assert db.session.scalar(select(func.count(Response.id))) == 1
+
+
+def test_a_link_posted_as_it_expires_is_gone(
+    app, client, make_user, build_survey, issue, monkeypatch
+):
+    survey_id = build_survey(("nps",))
+    (nps,) = _questions(app, survey_id)
+    token = issue(survey_id, make_user("expiring@example.com"))
+    page = answer_fields(client.get(f"/s/{token}").get_data(as_text=True))
+    with app.app_context():
+        expires_at = answering.link_for_token(token).expires_at
+    monkeypatch.setattr(answering, "utcnow", lambda: expires_at + timedelta(milliseconds=2))
+    posted = client.post(f"/s/{token}", data={**page, f"q{nps}": "9"})
+    assert posted.status_code == 410
+    assert "expired" in posted.get_data(as_text=True)
+    assert _responses(app) == 0
 
 
 def test_the_unique_response_is_the_last_guard(app, make_user, build_survey, issue):

@@ -11,7 +11,7 @@ from portal.core.db import utcnow
 from portal.extensions import db
 from portal.surveys.models import Answer, ContactRequest, Invitation, Response, Survey
 from tests.conftest import csrf_from, login
-from tests.surveys.conftest import user_id
+from tests.surveys.conftest import answer_fields, user_id
 
 
 def _questions(app, survey_id):
@@ -29,7 +29,7 @@ def _submit(client, token, data, button="submit"):
     assert page.status_code == 200, page.status_code
     return client.post(
         f"/s/{token}",
-        data={"csrf_token": csrf_from(page.get_data(as_text=True)), button: "1", **data},
+        data={**answer_fields(page.get_data(as_text=True)), button: "1", **data},
     )
 
 
@@ -110,10 +110,9 @@ def test_second_submit_records_nothing(app, client, make_user, build_survey, iss
     survey_id = build_survey(("nps",))
     token = issue(survey_id, make_user("twice@example.com"))
     (nps,) = _questions(app, survey_id)
-    page = client.get(f"/s/{token}").get_data(as_text=True)
-    csrf = csrf_from(page)
-    first = client.post(f"/s/{token}", data={"csrf_token": csrf, "submit": "1", f"q{nps}": "9"})
-    second = client.post(f"/s/{token}", data={"csrf_token": csrf, "submit": "1", f"q{nps}": "0"})
+    page = answer_fields(client.get(f"/s/{token}").get_data(as_text=True))
+    first = client.post(f"/s/{token}", data={**page, "submit": "1", f"q{nps}": "9"})
+    second = client.post(f"/s/{token}", data={**page, "submit": "1", f"q{nps}": "0"})
     assert first.status_code == 302
     assert second.status_code == 410
     assert "already answered" in second.get_data(as_text=True)
@@ -126,9 +125,12 @@ def test_unknown_token_is_a_friendly_404(app, client):
     response = client.get("/s/not-a-real-token")
     assert response.status_code == 404
     assert "could not find this survey" in response.get_data(as_text=True)
-    csrf = csrf_from(client.get("/").get_data(as_text=True))
-    posted = client.post("/s/not-a-real-token", data={"csrf_token": csrf, "submit": "1"})
-    assert posted.status_code == 404
+    for posted in (
+        client.post("/s/not-a-real-token", data={"locale": "en", "submit": "1"}),
+        client.post("/s/not-a-real-token", data={"submit": "1"}),
+    ):
+        assert posted.status_code == 404
+        assert "could not find this survey" in posted.get_data(as_text=True)
     assert _responses(app) == 0
 
 
@@ -140,9 +142,12 @@ def test_expired_token_is_gone_and_records_nothing(app, client, make_user, build
     response = client.get(f"/s/{token}")
     assert response.status_code == 410
     assert "expired" in response.get_data(as_text=True)
-    csrf = csrf_from(client.get("/").get_data(as_text=True))
-    posted = client.post(f"/s/{token}", data={"csrf_token": csrf, "submit": "1", f"q{nps}": "9"})
-    assert posted.status_code == 410
+    for posted in (
+        client.post(f"/s/{token}", data={"locale": "en", "submit": "1", f"q{nps}": "9"}),
+        client.post(f"/s/{token}", data={"submit": "1", f"q{nps}": "9"}),
+    ):
+        assert posted.status_code == 410
+        assert "expired" in posted.get_data(as_text=True)
     assert _responses(app) == 0
 
 
@@ -153,6 +158,10 @@ def test_closed_survey_takes_no_answers(app, client, make_user, build_survey, is
         db.session.get(Survey, survey_id).status = "closed"
         db.session.commit()
     assert client.get(f"/s/{token}").status_code == 410
+    (nps,) = _questions(app, survey_id)
+    for data in ({"locale": "en"}, {}):  # the page's form, and one without its language
+        assert client.post(f"/s/{token}", data={**data, f"q{nps}": "9"}).status_code == 410
+    assert _responses(app) == 0
 
 
 def test_detractor_may_ask_to_be_contacted_once(app, client, make_user, build_survey, issue):
@@ -266,7 +275,7 @@ def test_autosave_keeps_answers_without_a_page_change(app, client, make_user, bu
     assert "js/survey-autosave." in page and "data-survey-autosave" in page
     saved = client.post(
         f"/s/{token}",
-        data={"csrf_token": csrf_from(page), "save": "1", "autosave": "1", f"q{text}": "typing"},
+        data={**answer_fields(page), "save": "1", "autosave": "1", f"q{text}": "typing"},
     )
     assert saved.status_code == 204
     assert "typing" in app.test_client().get(f"/s/{token}").get_data(as_text=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import os
-import re
 import secrets
 import threading
 import urllib.error
@@ -17,10 +16,12 @@ from unittest import mock
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
+from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db
+from tests.surveys.conftest import answer_fields
 
 pytestmark = pytest.mark.live_db
 
@@ -91,9 +92,7 @@ def _tab(base: str, path: str, form: dict[str, str], barrier: threading.Barrier)
     )
     with opener.open(base + path, timeout=30) as page:
         html = page.read().decode()
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert csrf
-    body = urllib.parse.urlencode({"csrf_token": csrf.group(1), "submit": "1", **form}).encode()
+    body = urllib.parse.urlencode({**answer_fields(html), "submit": "1", **form}).encode()
     barrier.wait(timeout=30)
     try:
         with opener.open(base + path, data=body, timeout=60) as response:
@@ -149,7 +148,8 @@ def test_one_link_posted_twenty_times_at_once_records_one_response(live_app, liv
 
 def test_links_raced_by_several_workers_get_one_response_each(live_app):
     """The claim under the service: workers (threads with sessions and connections of their
-    own, like processes on one database file) answer the same links at the same moment."""
+    own, like processes on one database file) answer the same links at the same moment, half
+    of them claiming by the token straight away, half after reading the link."""
     from portal.accounts.services import create_user, ensure_reference_data
     from portal.core.db import write_intent
     from portal.surveys import answering, sending, services
@@ -180,6 +180,16 @@ def test_links_raced_by_several_workers_get_one_response_each(live_app):
                 barrier.wait(timeout=30)
                 for token in tokens:
                     write_intent.set(False)
+                    if worker % 2:  # the link's POST: the claim is the first statement
+                        try:
+                            answering.submit_by_token(
+                                token, MultiDict({f"q{question_id}": str(worker)}), locale="en"
+                            )
+                            outcomes.append((worker, "answered"))
+                        except answering.AlreadyAnswered:
+                            outcomes.append((worker, "refused"))
+                        continue
+                    # Read first, then claim (the signed-in path, a POST from an older page).
                     link = answering.link_for_token(token)
                     assert link is not None
                     if link.state() != "open":
