@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask.globals import _cv_app
 from flask_babel import Domain, get_babel, get_locale, get_translations
 from flask_login import current_user
+from markupsafe import Markup
 
 # Browser language tags that map onto our catalogs.
 _ALIASES = {
@@ -76,6 +78,33 @@ def html_lang() -> str:
 def current_locale_code() -> str:
     locale = get_locale()
     return str(locale) if locale else "en"
+
+
+class _ResolvedLabels(dict[str, Markup]):
+    """Labels translated on first use; an unknown key shows nothing, as in a template."""
+
+    __slots__ = ("_labels",)
+
+    def __init__(self, labels: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._labels = labels
+
+    def __missing__(self, key: str) -> Markup:
+        label = self._labels.get(key)
+        # A template shows a lazy string as it is (``__html__``): the translation is markup
+        # there, and stays markup here (the catalogs are ours, not user input).
+        value = self[key] = Markup("" if label is None else label)  # noqa: S704
+        return value
+
+
+def resolved_labels(labels: Mapping[str, Any]) -> dict[str, Markup]:
+    """``labels`` (lazy strings by key) in the current language, for the rows of one page.
+
+    A lazy label looks its translation up each time it is shown; a list shows the same few
+    labels on many rows, so each is translated once per rendering, when first shown. Index
+    it (``labels[key]``): an unknown key gives an empty label.
+    """
+    return _ResolvedLabels(labels)
 
 
 def _request_translations() -> Any:

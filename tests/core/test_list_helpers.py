@@ -1,0 +1,69 @@
+"""The helpers of list pages' rows give exactly what the per-row template calls gave: links
+(``url_maker`` and ``url_for``), labels (``resolved_labels`` and lazy strings), money and dates
+(``ViewerFormats`` and the filters)."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from portal.core.formatting import ViewerFormats, dateformat, datetimeformat, money
+from portal.core.i18n import resolved_labels
+from portal.core.nav import url_maker
+
+VALUES = ["SO-1", "A B?#&ü", "100%", "a/b", "é€😀", "", " ", "<x>\"'"]
+
+
+@pytest.mark.parametrize("script_root", ["", "/portal", "/mounted app"])
+@pytest.mark.parametrize(
+    ("endpoint", "name"),
+    [("orders.order_detail", "number"), ("feedback.detail", "reference")],
+)
+def test_same_url_as_url_for_at_any_mount_point(app, script_root, endpoint, name):
+    for value in VALUES:
+        with app.test_request_context("/", environ_base={"SCRIPT_NAME": script_root}):
+            assert url_maker(endpoint, name)(value) == url_for(endpoint, **{name: value})
+
+
+def test_typed_argument_goes_through_its_converter(app):
+    with app.test_request_context("/"):
+        make = url_maker("staff.customer_detail", "user_id")
+        assert make(42) == url_for("staff.customer_detail", user_id=42) == "/staff/customers/42"
+        with pytest.raises(ValueError):
+            make("not a number")
+
+
+def test_endpoint_with_several_rules_is_left_to_url_for(app):
+    with app.test_request_context("/"):
+        make = url_maker("community.topic", "topic_id")
+        assert make(7) == url_for("community.topic", topic_id=7)
+
+
+def test_labels_translate_like_lazy_strings_and_stay_markup(app):
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+    from markupsafe import Markup, escape
+
+    lazy = {"shipped": _l("Shipped"), "raw": _l("Fish & <chips>")}
+    with app.test_request_context("/"), force_locale("lv"):
+        labels = resolved_labels(lazy)
+        assert labels["shipped"] == str(lazy["shipped"]) != "Shipped"
+        # A template shows a lazy string unescaped (its ``__html__``); so does the label.
+        assert escape(labels["raw"]) == escape(lazy["raw"]) == Markup("Fish & <chips>")
+        assert labels["unknown"] == ""
+
+
+def test_viewer_formats_match_the_filters(app):
+    from datetime import UTC, date, datetime
+
+    from flask_babel import force_locale
+
+    moment = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)
+    for locale in ("en", "lv", "ar"):
+        with app.test_request_context("/"), force_locale(locale):
+            formats = ViewerFormats()
+            assert formats.money(123456, "EUR") == money(123456, "EUR")
+            assert formats.money(None, "JPY") == money(None, "JPY")
+            assert formats.date(moment, "medium") == dateformat(moment, "medium")
+            assert formats.date(date(2026, 3, 1)) == dateformat(date(2026, 3, 1))
+            assert formats.datetime(moment, "short") == datetimeformat(moment, "short")
