@@ -111,7 +111,9 @@ def test_list_query_count_does_not_grow_with_items(
     with count_queries(app) as many:
         assert client.get("/feedback").status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 8
+    # The user, the items with their orders' numbers, the unread notifications (and the
+    # test's savepoint and its release).
+    assert len(many) <= 5, many
 
 
 def test_another_customer_gets_404_on_item_and_attachment(app, client, make_user, user_by_email):
