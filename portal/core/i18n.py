@@ -9,6 +9,8 @@ from flask import Flask, current_app, request, session
 from flask.globals import _cv_app
 from flask_babel import Domain, get_babel, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 # Browser language tags that map onto our catalogs.
@@ -172,12 +174,44 @@ def install_request_cached_domain(app: Flask) -> None:
         )
 
 
+@pass_context
+def _template_gettext(context: Context, string: str, /, **variables: Any) -> str:
+    # Jinja's newstyle ``gettext`` (jinja2.ext._make_new_gettext), called directly: markup
+    # under autoescape, always a format string.
+    value: str = _request_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        value = Markup(value)  # noqa: S704 - our catalogs, as Jinja's own gettext trusts them
+    if variables or "%" in value:  # no "%": formatting with nothing would give the same text
+        return value % variables
+    return value
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    # Jinja's newstyle ``ngettext`` (jinja2.ext._make_new_ngettext), called directly.
+    variables.setdefault("num", num)
+    value: str = _request_translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        value = Markup(value)  # noqa: S704 - our catalogs, as Jinja's own ngettext trusts them
+    return value % variables
+
+
 def install_template_gettext(app: Flask) -> None:
-    """Templates' ``_``/``gettext``/``ngettext`` on the per-request catalog above."""
+    """Templates' ``_``/``gettext``/``ngettext`` on the per-request catalog above.
+
+    A page translates a few dozen strings, and each of Jinja's newstyle ``_()`` goes through
+    two context calls (``_`` looks ``gettext`` up and calls it, which calls the catalog
+    function); ``_``, ``gettext`` and ``ngettext`` here do the same work in one call.
+    """
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _request_translations().ugettext(s),
         ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
         pgettext=lambda c, s: _request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
         newstyle=True,
+    )
+    app.jinja_env.globals.update(
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext
     )

@@ -67,3 +67,32 @@ def test_viewer_formats_match_the_filters(app):
             assert formats.date(moment, "medium") == dateformat(moment, "medium")
             assert formats.date(date(2026, 3, 1)) == dateformat(date(2026, 3, 1))
             assert formats.datetime(moment, "short") == datetimeformat(moment, "short")
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_template_gettext_matches_jinjas_newstyle_gettext(app, autoescape):
+    """The direct ``_``/``gettext``/``ngettext`` give what Jinja's own newstyle ones give:
+    translated, markup under autoescape, always formatted (``%%`` becomes ``%``), the
+    variables escaped."""
+    from flask_babel import force_locale
+    from jinja2.ext import _make_new_gettext, _make_new_ngettext
+
+    from portal.core.i18n import _request_translations
+
+    env = app.jinja_env.overlay(autoescape=autoescape)
+    jinja_gettext = _make_new_gettext(lambda s: _request_translations().ugettext(s))
+    jinja_ngettext = _make_new_ngettext(lambda s, p, n: _request_translations().ungettext(s, p, n))
+    source = (
+        '{{ _("My orders") }}|{{ gettext("100%% <b>") }}|{{ _("Hi %(name)s", name="<i>") }}|'
+        '{{ ngettext("and %(num)d more item", "and %(num)d more items", 3) }}|'
+        "{% trans %}Status{% endtrans %}"
+    )
+    for language in ("en", "lv"):
+        with app.test_request_context("/"), force_locale(language):
+            ours = env.from_string(source).render()
+            theirs = env.from_string(source).render(
+                _=jinja_gettext, gettext=jinja_gettext, ngettext=jinja_ngettext
+            )
+            assert ours == theirs
+            if language == "lv":
+                assert "Mani pasūtījumi" in ours
