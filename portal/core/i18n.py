@@ -82,7 +82,10 @@ def current_locale_code() -> str:
     return str(locale) if locale else "en"
 
 
-class _ResolvedLabels(dict[str, Markup]):
+_MARKUP_CHARACTERS = frozenset("&<>\"'")
+
+
+class _ResolvedLabels(dict[str, str]):
     """Labels translated on first use; an unknown key shows nothing, as in a template."""
 
     __slots__ = ("_labels",)
@@ -91,20 +94,26 @@ class _ResolvedLabels(dict[str, Markup]):
         super().__init__()
         self._labels = labels
 
-    def __missing__(self, key: str) -> Markup:
+    def __missing__(self, key: str) -> str:
         label = self._labels.get(key)
+        text = "" if label is None else str(label)
         # A template shows a lazy string as it is (``__html__``): the translation is markup
-        # there, and stays markup here (the catalogs are ours, not user input).
-        value = self[key] = Markup("" if label is None else label)  # noqa: S704
+        # there, and stays markup here (the catalogs are ours, not user input). Text without
+        # a character that escaping changes is the same either way, and a plain string is
+        # the cheaper one for the template to show on every row.
+        value = self[key] = (
+            Markup(text) if _MARKUP_CHARACTERS.intersection(text) else text  # noqa: S704
+        )
         return value
 
 
-def resolved_labels(labels: Mapping[str, Any]) -> dict[str, Markup]:
+def resolved_labels(labels: Mapping[str, Any]) -> dict[str, str]:
     """``labels`` (lazy strings by key) in the current language, for the rows of one page.
 
     A lazy label looks its translation up each time it is shown; a list shows the same few
     labels on many rows, so each is translated once per rendering, when first shown. Index
-    it (``labels[key]``): an unknown key gives an empty label.
+    it (``labels[key]``): an unknown key gives an empty label. The labels show exactly as the
+    lazy strings do (their text is not escaped).
     """
     return _ResolvedLabels(labels)
 

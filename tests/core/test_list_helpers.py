@@ -48,6 +48,7 @@ def test_labels_translate_like_lazy_strings_and_stay_markup(app):
     with app.test_request_context("/"), force_locale("lv"):
         labels = resolved_labels(lazy)
         assert labels["shipped"] == str(lazy["shipped"]) != "Shipped"
+        assert escape(labels["shipped"]) == escape(lazy["shipped"])
         # A template shows a lazy string unescaped (its ``__html__``); so does the label.
         assert escape(labels["raw"]) == escape(lazy["raw"]) == Markup("Fish & <chips>")
         assert labels["unknown"] == ""
