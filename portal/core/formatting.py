@@ -55,6 +55,30 @@ def datetimeformat(value: datetime | None, format: str | None = None) -> str:
     return _dated("datetime", value, format, get_locale(), get_timezone())
 
 
+class ViewerFormats:
+    """``money``, ``dateformat`` and ``datetimeformat`` for the rows of one list page.
+
+    The filters read the viewer's language and time zone from the request on every call; a
+    list's rows all share them, so they are read once here and the same kept results serve.
+    Only for the rendering of one request (a changed language is a new request).
+    """
+
+    __slots__ = ("locale", "zone")
+
+    def __init__(self) -> None:
+        self.locale = get_locale()
+        self.zone = get_timezone()
+
+    def money(self, minor: int | None, currency: str) -> str:
+        return _money(int(minor or 0), currency, self.locale)
+
+    def date(self, value: date | datetime, format: str | None = None) -> str:
+        return _dated("date", value, format, self.locale, self.zone)
+
+    def datetime(self, value: datetime, format: str | None = None) -> str:
+        return _dated("datetime", value, format, self.locale, self.zone)
+
+
 def install_filters(app: Flask) -> None:
     """Replace Flask-Babel's ``dateformat``/``datetimeformat`` filters (after init_app)."""
     app.jinja_env.filters.update(dateformat=dateformat, datetimeformat=datetimeformat)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from flask.globals import _cv_app
 from flask_babel import Domain, get_babel, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 # Browser language tags that map onto our catalogs.
 _ALIASES = {
@@ -86,6 +90,42 @@ def current_locale_code() -> str:
     return str(locale) if locale else "en"
 
 
+_MARKUP_CHARACTERS = frozenset("&<>\"'")
+
+
+class _ResolvedLabels(dict[str, str]):
+    """Labels translated on first use; an unknown key shows nothing, as in a template."""
+
+    __slots__ = ("_labels",)
+
+    def __init__(self, labels: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._labels = labels
+
+    def __missing__(self, key: str) -> str:
+        label = self._labels.get(key)
+        text = "" if label is None else str(label)
+        # A template shows a lazy string as it is (``__html__``): the translation is markup
+        # there, and stays markup here (the catalogs are ours, not user input). Text without
+        # a character that escaping changes is the same either way, and a plain string is
+        # the cheaper one for the template to show on every row.
+        value = self[key] = (
+            Markup(text) if _MARKUP_CHARACTERS.intersection(text) else text  # noqa: S704
+        )
+        return value
+
+
+def resolved_labels(labels: Mapping[str, Any]) -> dict[str, str]:
+    """``labels`` (lazy strings by key) in the current language, for the rows of one page.
+
+    A lazy label looks its translation up each time it is shown; a list shows the same few
+    labels on many rows, so each is translated once per rendering, when first shown. Index
+    it (``labels[key]``): an unknown key gives an empty label. The labels show exactly as the
+    lazy strings do (their text is not escaped).
+    """
+    return _ResolvedLabels(labels)
+
+
 def _request_translations() -> Any:
     """The current catalog, looked up once per request and language instead of per string.
 
@@ -151,12 +191,44 @@ def install_request_cached_domain(app: Flask) -> None:
         )
 
 
+@pass_context
+def _template_gettext(context: Context, string: str, /, **variables: Any) -> str:
+    # Jinja's newstyle ``gettext`` (jinja2.ext._make_new_gettext), called directly: markup
+    # under autoescape, always a format string.
+    value: str = _request_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        value = Markup(value)  # noqa: S704 - our catalogs, as Jinja's own gettext trusts them
+    if variables or "%" in value:  # no "%": formatting with nothing would give the same text
+        return value % variables
+    return value
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    # Jinja's newstyle ``ngettext`` (jinja2.ext._make_new_ngettext), called directly.
+    variables.setdefault("num", num)
+    value: str = _request_translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        value = Markup(value)  # noqa: S704 - our catalogs, as Jinja's own ngettext trusts them
+    return value % variables
+
+
 def install_template_gettext(app: Flask) -> None:
-    """Templates' ``_``/``gettext``/``ngettext`` on the per-request catalog above."""
+    """Templates' ``_``/``gettext``/``ngettext`` on the per-request catalog above.
+
+    A page translates a few dozen strings, and each of Jinja's newstyle ``_()`` goes through
+    two context calls (``_`` looks ``gettext`` up and calls it, which calls the catalog
+    function); ``_``, ``gettext`` and ``ngettext`` here do the same work in one call.
+    """
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _request_translations().ugettext(s),
         ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
         pgettext=lambda c, s: _request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
         newstyle=True,
+    )
+    app.jinja_env.globals.update(
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext
     )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request, url_for
 from flask_login import current_user
+from werkzeug.routing import UnicodeConverter
 
 _URL_CACHE_KEY = "portal_constant_urls"
 _URL_CACHE_LIMIT = 4096
+_MAKER_CACHE_KEY = "portal_url_makers"
+_SLOT = "portal-url-slot-7f3a"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,55 @@ def constant_url(endpoint: str, **values: Any) -> str:
             cache.clear()
         url = cache[key] = url_for(endpoint, **values)
     return url
+
+
+def url_maker(endpoint: str, name: str) -> Callable[[Any], str]:
+    """``lambda value: url_for(endpoint, **{name: value})`` for the rows of a list page.
+
+    A list links every row to its own page; ``url_for`` walks the URL map for each one. The
+    URLs differ only in the one string argument, so the rule's URL is built once per
+    application and mount point around a placeholder, and each value goes through the rule's
+    own converter, quoted exactly as ``url_for`` quotes it. Any other endpoint (several rules,
+    more arguments, a typed argument) is left to ``url_for``.
+    """
+    cache: dict[tuple[Any, ...], Callable[[Any], str]] = current_app.extensions.setdefault(
+        _MAKER_CACHE_KEY, {}
+    )
+    key = (request.script_root, endpoint, name)
+    maker = cache.get(key)
+    if maker is None:
+        maker = _string_argument_maker(endpoint, name) or functools.partial(
+            _url_for_one, endpoint, name
+        )
+        if len(cache) >= _URL_CACHE_LIMIT:  # the mount point comes from the request: bound it
+            cache.clear()
+        cache[key] = maker
+    return maker
+
+
+def _string_argument_maker(endpoint: str, name: str) -> Callable[[Any], str] | None:
+    rules = list(current_app.url_map.iter_rules(endpoint))
+    if len(rules) != 1 or rules[0].arguments != {name} or rules[0].defaults:
+        return None
+    converter = rules[0]._converters.get(name)
+    if type(converter) is not UnicodeConverter:
+        return None
+    # The placeholder is unreserved characters only: the converter passes it unquoted.
+    values: dict[str, Any] = {name: _SLOT}
+    head, mark, tail = url_for(endpoint, **values).partition(_SLOT)
+    if not mark or _SLOT in tail:
+        return None
+    to_url = converter.to_url
+
+    def make(value: Any) -> str:
+        return head + to_url(value) + tail
+
+    return make
+
+
+def _url_for_one(endpoint: str, name: str, value: Any) -> str:
+    values: dict[str, Any] = {name: value}
+    return url_for(endpoint, **values)
 
 
 def _items(

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from portal.core import formatting, pagecache
 from portal.core.db import configure_sqlite, ping_after_idle
+from portal.core.fragments import FragmentCache
 from portal.core.i18n import (
     install_request_cached_domain,
     install_template_gettext,
@@ -78,6 +79,7 @@ def register_extensions(app: Flask) -> None:
     formatting.install_filters(app)
     install_template_gettext(app)
     install_template_cache(app)
+    app.jinja_env.add_extension(FragmentCache)
 
     limiter.init_app(app)
     pagecache.init_app(app)

@@ -24,8 +24,12 @@ from flask_security import auth_required
 from sqlalchemy import select
 
 from portal.core.db import utcnow
+from portal.core.formatting import ViewerFormats
+from portal.core.i18n import resolved_labels
+from portal.core.nav import url_maker
 from portal.extensions import db, limiter, talisman
 from portal.feedback import attachments as files
+from portal.feedback import forms as labels
 from portal.feedback import queries, services, sla
 from portal.feedback.forms import (
     EscalateForm,
@@ -53,7 +57,34 @@ def _user() -> Any:
 @bp.route("")
 @auth_required()
 def index() -> ResponseReturnValue:
-    return render_template("feedback/list.html", items=queries.customer_items(_user()))
+    return render_template("feedback/list.html", rows=_list_rows(queries.customer_items(_user())))
+
+
+def _list_rows(items: list[Any]) -> list[tuple[Any, ...]]:
+    """The table's cells, worked out once per page: labels in the viewer's language, the
+    viewer's date format, each item's link. The template escapes them."""
+    kinds = resolved_labels(labels.KIND_LABELS)
+    statuses = resolved_labels(labels.STATUS_LABELS)
+    formats = ViewerFormats()
+    detail_url = url_maker("feedback.detail", "reference")
+    return [
+        (
+            detail_url(item.reference),
+            item.reference,
+            item.subject,
+            kinds[item.kind],
+            "—" if item.order_number is None else item.order_number,
+            _BADGES.get(item.status, "primary"),
+            statuses[item.status],
+            item.created_at.isoformat(timespec="seconds"),
+            formats.datetime(item.created_at, "short"),
+        )
+        for item in items
+    ]
+
+
+#: The colour of a status's badge on the customer's list (any other status: primary).
+_BADGES = {"resolved": "success", "closed": "success", "waiting_on_customer": "warning"}
 
 
 def _own_orders() -> list[Order]:

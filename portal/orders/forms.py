@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 
+from portal.core.forms import LanguageCachedSelect
 from portal.orders.models import ORDER_STATUSES
 from portal.orders.services import STATUS_LABELS
 
@@ -20,4 +21,10 @@ class OrderFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=status_choices, validate_choice=True, default="")
+    status = SelectField(
+        _l("Status"),
+        choices=status_choices,
+        validate_choice=True,
+        default="",
+        widget=LanguageCachedSelect(),
+    )

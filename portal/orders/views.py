@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from flask_security import auth_required
 
+from portal.core.formatting import ViewerFormats
+from portal.core.i18n import resolved_labels
+from portal.core.nav import url_maker
 from portal.orders import services
 from portal.orders.forms import OrderFilterForm
 from portal.orders.models import Order
@@ -33,9 +38,30 @@ def order_list() -> tuple[str, int]:
         "orders/list.html",
         form=form,
         page=page,
+        rows=_list_rows(page.orders),
         status=status or "",
-        status_labels=services.STATUS_LABELS,
     ), (200 if valid else 400)
+
+
+def _list_rows(orders: list[services.OrderRow]) -> list[tuple[Any, ...]]:
+    """The table's cells, worked out once per page: labels in the viewer's language, the
+    viewer's date and money formats, each order's link. The template escapes them."""
+    labels = resolved_labels(services.STATUS_LABELS)
+    formats = ViewerFormats()
+    detail_url = url_maker("orders.order_detail", "number")
+    return [
+        (
+            detail_url(order.number),
+            order.number,
+            formats.date(order.placed_at, "medium"),
+            ", ".join(order.item_names),
+            order.item_count - 2,
+            order.status,
+            labels[order.status],
+            formats.money(order.total_minor, order.currency),
+        )
+        for order in orders
+    ]
 
 
 @bp.route("/orders/<number>")

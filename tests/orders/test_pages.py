@@ -54,7 +54,8 @@ def test_list_query_count_does_not_grow(client, make_user, make_order, count_que
     with count_queries() as many:
         assert client.get("/orders").status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 8, many
+    # The user, the orders with their items' names and count, the unread notifications.
+    assert len(many) <= 3, many
 
 
 def test_detail_shows_items_amounts_tracking_and_timeline(client, make_user, make_order, app):
@@ -139,3 +140,62 @@ def test_account_deletion_keeps_orders_without_personal_details(app, make_user, 
         order = db.session.scalar(select(Order).where(Order.number == number))
         assert order.total_minor == 1000 and order.tracking_number is None
         assert all(event.note is None for event in order.events)
+
+
+def test_list_rows_show_each_orders_own_cells_escaped(app, client, make_user, make_order):
+    """The list's cells are worked out in the view: each row keeps its own order's link,
+    items (first two, in the order's order, then how many more), status label and total,
+    escaped; nothing of another customer's orders."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.orders.models import Order
+
+    me = make_user("rows@example.com")
+    other = make_user("other-rows@example.com")
+    now = utcnow()
+    odd = "A B?#&ü"  # a space, query and fragment marks, an ampersand, a non-ASCII letter
+    make_order(me, number=odd, status="shipped", items=4, placed_at=now - timedelta(days=1))
+    make_order(me, number="TWO-1", status="cancelled", items=2, placed_at=now - timedelta(days=2))
+    make_order(
+        me,
+        number="ONE-1",
+        status="delivered",
+        items=1,
+        total_minor=123_456,
+        placed_at=now - timedelta(days=3),
+    )
+    make_order(other, number="THEIRS-1", items=3)
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == odd))
+        order.items[0].name = "<b>Bold</b> & co"
+        db.session.commit()
+    login(client, "rows@example.com")
+    body = client.get("/orders").get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", body, re.S)
+    assert len(rows) == 3, rows
+    first, second, third = rows
+    with app.test_request_context():
+        from flask import url_for
+
+        link = url_for("orders.order_detail", number=odd)
+    assert link == "/orders/A%20B%3F%23&%C3%BC"
+    assert 'href="/orders/A%20B%3F%23&amp;%C3%BC">A B?#&amp;ü</a>' in first
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co, Thing 1 and 2 more items</td>" in first
+    assert "<b>Bold</b>" not in body
+    assert 'order-status-shipped">Shipped</span>' in first
+    assert 'href="/orders/TWO-1">TWO-1</a>' in second
+    assert "<td>Thing 0, Thing 1</td>" in second  # exactly two: no "more"
+    assert 'order-status-cancelled">Cancelled</span>' in second
+    assert "<td>Thing 0</td>" in third and "€1,234.56" in third
+    assert "THEIRS-1" not in body
+    assert "A B?#&amp;ü" in client.get(link).get_data(as_text=True)  # the link leads there
+
+
+def test_list_rows_follow_the_viewers_language(client, make_user, make_order):
+    me = make_user("latvian@example.com", locale="lv", timezone="Europe/Riga")
+    make_order(me, number="LV-1", status="shipped", total_minor=123_456, items=3)
+    login(client, "latvian@example.com")
+    body = client.get("/orders").get_data(as_text=True)
+    assert "1\xa0234,56\xa0€" in body
+    assert "Shipped<" not in body and 'order-status-shipped">Shipped' not in body
