@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +80,8 @@ def register_extensions(app: Flask) -> None:
     install_request_cached_domain(app)
     formatting.install_filters(app)
     install_template_gettext(app)
-    install_template_cache(app)
     app.jinja_env.add_extension(FragmentCache)
+    install_template_cache(app)
 
     limiter.init_app(app)
     pagecache.init_app(app)
@@ -103,13 +105,28 @@ def install_template_cache(app: Flask) -> None:
     """Keep compiled templates on disk: a new worker's first pages skip Jinja's compiler.
 
     Jinja checks each cached file against the template's source and its own version, and
-    writes a file through a temporary name, so workers may share the directory.
+    writes a file through a temporary name, so workers may share the directory. What else
+    shapes the compiled code (the extensions' own code) is part of the files' names, so a
+    deploy that changes an extension but no template compiles them again.
     """
     directory = app.config.get("TEMPLATE_CACHE_DIR")
     if not directory:
         return
     Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
-    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(directory)
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(
+        directory, pattern=f"__jinja2_%s_{_compiler_fingerprint(app.jinja_env)}.cache"
+    )
+
+
+def _compiler_fingerprint(environment: Any) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(environment.extensions):
+        digest.update(name.encode())
+        module = sys.modules.get(type(environment.extensions[name]).__module__)
+        source = getattr(module, "__file__", None)
+        if source:
+            digest.update(Path(source).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _init_security(app: Flask) -> None:

@@ -103,3 +103,30 @@ def test_the_server_entry_point_freezes_what_it_loaded(tmp_path: Path) -> None:
         check=True,
     )
     assert int(result.stdout.split()[-1]) > 100_000
+
+
+def test_a_change_to_an_extension_compiles_the_templates_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Templates unchanged, but an extension (its code shapes the compiled templates) is new."""
+    from portal.core import setup
+
+    cache = tmp_path / "template-cache"
+    _not_found_page(_app(cache))
+    original = setup._compiler_fingerprint
+    monkeypatch.setattr(
+        setup, "_compiler_fingerprint", lambda environment: "x" + original(environment)[1:]
+    )
+    compiled = _count_compiles(monkeypatch)
+    _not_found_page(_app(cache))
+    assert compiled, "bytecode compiled with other extension code was loaded"
+
+
+def test_the_fingerprint_follows_the_extensions_code() -> None:
+    from jinja2 import Environment as Plain
+
+    from portal.core.setup import _compiler_fingerprint
+
+    with_cache = _app("").jinja_env
+    assert _compiler_fingerprint(with_cache) != _compiler_fingerprint(Plain(autoescape=True))
+    assert _compiler_fingerprint(with_cache) == _compiler_fingerprint(_app("").jinja_env)
