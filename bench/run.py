@@ -233,10 +233,13 @@ def count_queries(
     """Queries per request, counted in-process with the same configuration and database.
 
     Each target is (name, warm-up path, counted path, user, method, form data); a POST
-    first reads the CSRF token from a GET of its warm-up path.
+    first reads the hidden fields of its form (a CSRF token, a language) from a GET of its
+    warm-up path, as a browser posts them.
     """
     script = r"""
 import json, os, re, sys
+sys.path.insert(0, "bench")
+from surveys import hidden_fields
 from sqlalchemy import event
 from portal import create_app
 from portal.extensions import db
@@ -265,7 +268,7 @@ event.listen(engine, "before_cursor_execute", count)
 for name, warm, path, user, method, data in targets:
     c = client_for(user)
     if method == "POST":
-        data = dict(data, csrf_token=csrf(c, warm))
+        data = dict(hidden_fields(c.get(warm).get_data(as_text=True)), **data)
     c.open(warm, method=method, data=data)  # warm caches
     n[0] = 0
     r = c.open(path, method=method, data=data)
@@ -381,15 +384,14 @@ def lua_string(value: str) -> str:
 
 def survey_script(base: str, tokens: list[str], question_id: int) -> tuple[Path, list[str]]:
     """A wrk script posting answers through the pool's links; returns it and the tokens
-    left for other uses (the first token's GET gives the session and CSRF token)."""
+    left for other uses (the first token's GET gives the page's hidden fields, as a browser
+    posts them, and its cookies)."""
+    from surveys import hidden_fields
+
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/s/{tokens[0]}").read().decode()
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match, "no CSRF token on the survey page"
-    body = urllib.parse.urlencode(
-        {"csrf_token": match.group(1), f"q{question_id}": "9", "submit": "Send"}
-    )
+    body = urllib.parse.urlencode({**hidden_fields(page), f"q{question_id}": "9", "submit": "Send"})
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     tokens_file = DATA / "survey-tokens-wrk.txt"
     tokens_file.write_text("\n".join(tokens[1:]) + "\n")

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, bindparam, exists, or_, select
+from sqlalchemy import Connection, bindparam, exists, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
@@ -90,12 +90,17 @@ _LINK = select(
     _SURVEY.c.status,
     _SURVEY.c.updated_at,
 ).join_from(_INVITATION, _SURVEY, _SURVEY.c.id == _INVITATION.c.survey_id)
-_LINK_BY_TOKEN = _LINK.where(
-    or_(
-        _INVITATION.c.token_hash == bindparam("digest"),
-        _INVITATION.c.reminder_token_hash == bindparam("digest"),
+# The invitation whose link or reminder link carries the token, as a list of ids from each
+# column's unique index: SQLite plans the plain OR of the two as a scan of every
+# invitation (18 ms on 155,000 invitations, all of it holding the write lock).
+_TOKEN_OWNER = _INVITATION.alias("token_owner")
+_BY_TOKEN = _INVITATION.c.id.in_(
+    union_all(
+        select(_TOKEN_OWNER.c.id).where(_TOKEN_OWNER.c.token_hash == bindparam("digest")),
+        select(_TOKEN_OWNER.c.id).where(_TOKEN_OWNER.c.reminder_token_hash == bindparam("digest")),
     )
 )
+_LINK_BY_TOKEN = _LINK.where(_BY_TOKEN)
 _STATE_BY_TOKEN = _LINK_BY_TOKEN
 _LINK_BY_ID = _LINK.where(
     _INVITATION.c.id == bindparam("invitation_id"), _INVITATION.c.user_id == bindparam("user_id")
@@ -130,10 +135,6 @@ _OPEN_NOW = (
     exists()
     .where(_SURVEY.c.id == _INVITATION.c.survey_id, _SURVEY.c.status == "active")
     .correlate(_INVITATION),
-)
-_BY_TOKEN = or_(
-    _INVITATION.c.token_hash == bindparam("digest"),
-    _INVITATION.c.reminder_token_hash == bindparam("digest"),
 )
 _CLAIM = (
     _INVITATION.update()
@@ -326,14 +327,7 @@ def find_invitation(token: str) -> Invitation | None:
     if not token or len(token) > 200:
         return None
     return db.session.scalar(
-        select(Invitation)
-        .options(joinedload(Invitation.survey))
-        .where(
-            or_(
-                Invitation.token_hash == bindparam("digest"),
-                Invitation.reminder_token_hash == bindparam("digest"),
-            )
-        ),
+        select(Invitation).options(joinedload(Invitation.survey)).where(_BY_TOKEN),
         {"digest": hash_token(token)},
     )
 
