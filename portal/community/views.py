@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -39,6 +40,8 @@ from portal.core import pagecache
 from portal.core.db import separate_write
 from portal.extensions import db, limiter
 
+Loaded = TypeVar("Loaded")
+
 bp = Blueprint("community", __name__, url_prefix="/community")
 
 # A backstop behind the rules in services.check_can_post, which give the friendly message.
@@ -53,6 +56,23 @@ posting_limit = limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting
 
 
 # --- Conditional requests -------------------------------------------------------------------
+
+
+def _reader_stamp(
+    signed_in: Callable[[], Loaded], public: Callable[[], Any]
+) -> tuple[Any, Loaded | None, int | None]:
+    """What a page's ETag is made of: (stamp, loaded object, display revision).
+
+    A signed-in reader's page is built from the object, loaded (403/404) once; a visitor's
+    from a few columns (404 when not public) and the display revision, the object being read
+    only if the page is rendered.
+    """
+    if current_user.is_authenticated:
+        loaded = signed_in()
+        return loaded, loaded, None
+    if (stamp := public()) is None:
+        abort(404)
+    return stamp, None, stamp.display_revision
 
 
 def _etag_for(*parts: Any) -> str:
@@ -152,15 +172,9 @@ def category(slug: str) -> ResponseReturnValue:
     # the display revision with its topics' authors' names. The topics, and the category as
     # an object, are read only to render. Signed-in readers' pages are neither kept nor
     # answered with 304: their ETag needs no display revision.
-    category: Category | None = None
-    stamp: Any
-    shown = None
-    if current_user.is_authenticated:
-        stamp = category = _category_or_404(slug)
-    elif (stamp := queries.public_category_stamp(slug)) is None:
-        abort(404)
-    else:
-        shown = stamp.display_revision
+    stamp, category, shown = _reader_stamp(
+        lambda: _category_or_404(slug), lambda: queries.public_category_stamp(slug)
+    )
     etag = _etag_for(
         "category", stamp.id, stamp.revision, stamp.name, stamp.description, shown, page
     )
@@ -188,15 +202,9 @@ def topic(topic_id: int, slug: str | None = None) -> ResponseReturnValue:
     # Visitors' pages are checked (redirect, 304, kept page) against the topic's columns and
     # the display revision (its authors' names, its category's) alone; the topic is read as
     # an object only to render.
-    loaded: Topic | None = None
-    stamp: Any
-    shown = None
-    if current_user.is_authenticated:
-        stamp = loaded = _topic_or_404(topic_id)
-    elif (stamp := queries.public_topic_stamp(topic_id)) is None:
-        abort(404)
-    else:
-        shown = stamp.display_revision
+    stamp, loaded, shown = _reader_stamp(
+        lambda: _topic_or_404(topic_id), lambda: queries.public_topic_stamp(topic_id)
+    )
     if slug != stamp.slug:
         return redirect(
             url_for(

@@ -22,13 +22,14 @@ from portal.extensions import db
 from portal.surveys.metrics import nps_group
 from portal.surveys.models import (
     CHOICE_TYPES,
-    SCALE_RANGES,
     Answer,
     ContactRequest,
     Invitation,
     Question,
+    QuestionTexts,
     Response,
     Survey,
+    SurveyTexts,
 )
 from portal.surveys.sending import hash_token
 
@@ -205,7 +206,7 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
-class QuestionSpec:
+class QuestionSpec(QuestionTexts):
     """A question as answering shows and checks it (the same reading methods as Question)."""
 
     id: int
@@ -217,24 +218,9 @@ class QuestionSpec:
     required: bool
     hidden: bool
 
-    def text_in(self, locale: str | None) -> str:
-        translated = (self.translations or {}).get(locale or "en", {}).get("text")
-        return translated or self.text
-
-    def choices_in(self, locale: str | None) -> list[str]:
-        translated = (self.translations or {}).get(locale or "en", {}).get("choices") or []
-        return [
-            (translated[i] if i < len(translated) and translated[i] else label)
-            for i, label in enumerate(self.choices)
-        ]
-
-    @property
-    def scale(self) -> tuple[int, int] | None:
-        return SCALE_RANGES.get(self.type)
-
 
 @dataclass(frozen=True, slots=True)
-class SurveySpec:
+class SurveySpec(SurveyTexts):
     """What answering needs of a survey: its texts and visible questions, at one version."""
 
     id: int
@@ -245,11 +231,6 @@ class SurveySpec:
     translations: dict[str, Any]
     questions: tuple[QuestionSpec, ...]
     types: dict[int, str] = field(compare=False)
-
-    def text(self, field: str, locale: str | None) -> str:
-        """A survey text in ``locale``, falling back to English when not translated."""
-        translated = (self.translations or {}).get(locale or "en", {}).get(field)
-        return translated or getattr(self, field) or ""
 
 
 #: Surveys kept per process; more than this many running at once only costs reloads.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -31,7 +31,55 @@ CHOICE_TYPES = ("single", "multiple")
 QUESTION_TYPES = ("nps", "csat", "ces", "single", "multiple", "rating", "text")
 
 
-class Survey(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class _Translated(Protocol):
+    @property
+    def translations(self) -> dict[str, Any]: ...
+
+
+class _Asked(_Translated, Protocol):
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def choices(self) -> Any: ...
+
+    @property
+    def type(self) -> str: ...
+
+
+class SurveyTexts:
+    """Reading a survey's texts in a language: for the model and answering's snapshot."""
+
+    __slots__ = ()
+
+    def text(self: _Translated, field: str, locale: str | None) -> str:
+        """A survey text in ``locale``, falling back to English when not translated."""
+        translated = (self.translations or {}).get(locale or "en", {}).get(field)
+        return translated or getattr(self, field) or ""
+
+
+class QuestionTexts:
+    """Reading a question in a language: for the model and answering's snapshot."""
+
+    __slots__ = ()
+
+    def text_in(self: _Asked, locale: str | None) -> str:
+        translated = (self.translations or {}).get(locale or "en", {}).get("text")
+        return translated or self.text
+
+    def choices_in(self: _Asked, locale: str | None) -> list[str]:
+        translated = (self.translations or {}).get(locale or "en", {}).get("choices") or []
+        return [
+            (translated[i] if i < len(translated) and translated[i] else label)
+            for i, label in enumerate(self.choices or [])
+        ]
+
+    @property
+    def scale(self: _Asked) -> tuple[int, int] | None:
+        return SCALE_RANGES.get(self.type)
+
+
+class Survey(SurveyTexts, TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "survey"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -50,13 +98,8 @@ class Survey(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         order_by="(Question.position, Question.id)",
     )
 
-    def text(self, field: str, locale: str | None) -> str:
-        """A survey text in ``locale``, falling back to English when not translated."""
-        translated = (self.translations or {}).get(locale or "en", {}).get(field)
-        return translated or getattr(self, field) or ""
 
-
-class Question(db.Model):  # type: ignore[name-defined,misc]
+class Question(QuestionTexts, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "survey_question"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -73,21 +116,6 @@ class Question(db.Model):  # type: ignore[name-defined,misc]
     hidden: Mapped[bool] = mapped_column(default=False)
 
     survey: Mapped[Survey] = relationship(back_populates="questions")
-
-    def text_in(self, locale: str | None) -> str:
-        translated = (self.translations or {}).get(locale or "en", {}).get("text")
-        return translated or self.text
-
-    def choices_in(self, locale: str | None) -> list[str]:
-        translated = (self.translations or {}).get(locale or "en", {}).get("choices") or []
-        return [
-            (translated[i] if i < len(translated) and translated[i] else label)
-            for i, label in enumerate(self.choices or [])
-        ]
-
-    @property
-    def scale(self) -> tuple[int, int] | None:
-        return SCALE_RANGES.get(self.type)
 
 
 @event.listens_for(Session, "before_flush")
