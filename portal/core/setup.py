@@ -14,7 +14,7 @@ from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import event
 
 from portal.core import formatting, pagecache
-from portal.core.db import configure_sqlite, ping_after_idle
+from portal.core.db import configure_postgresql, configure_sqlite, ping_after_idle
 from portal.core.fragments import FragmentCache
 from portal.core.i18n import (
     install_request_cached_domain,
@@ -66,6 +66,8 @@ def register_extensions(app: Flask) -> None:
                 app.config.get("SQLITE_SWITCH_INTERVAL_MS", 0),
             )
         else:
+            if db.engine.dialect.name == "postgresql":
+                configure_postgresql(db.engine)
             ping_after_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
         _plan_with_values()
     if app.config.get("MIGRATIONS", True):

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from portal.core.db import ping_after_idle, read_first
+from portal.core.db import configure_postgresql, ping_after_idle, read_first, write_intent
 
 
 @pytest.fixture
@@ -81,16 +81,21 @@ def _statements(engine: Engine) -> Any:
 
 
 def test_a_lone_read_runs_without_a_transaction(server_engine: Engine) -> None:
+    configure_postgresql(server_engine)
     scoped = scoped_session(sessionmaker(bind=server_engine))
     ran = _statements(server_engine)
-    row = read_first(select(literal(7).label("seven")), {}, scoped)
-    assert row.seven == 7
-    assert ran == [(ran[0][0], True)], "one statement, in autocommit: no BEGIN, no COMMIT"
-    assert not scoped().in_transaction()
-    scoped.remove()
+    token = write_intent.set(False)
+    try:
+        row = read_first(select(literal(7).label("seven")), {}, scoped)
+        assert row.seven == 7
+        assert ran == [(ran[0][0], True)], "one statement, in autocommit: no BEGIN, no COMMIT"
+    finally:
+        write_intent.reset(token)
+        scoped.remove()
 
 
 def test_inside_a_transaction_the_read_joins_it(server_engine: Engine) -> None:
+    configure_postgresql(server_engine)
     scoped = scoped_session(sessionmaker(bind=server_engine))
     session = scoped()
     mine = session.scalar(text("SELECT pg_backend_pid()"))
@@ -101,10 +106,9 @@ def test_inside_a_transaction_the_read_joins_it(server_engine: Engine) -> None:
     scoped.remove()
 
 
-def test_on_sqlite_the_read_stays_in_the_session(sqlite_file_app: Any) -> None:
+def test_on_sqlite_the_read_runs_in_the_session(sqlite_file_app: Any) -> None:
     from portal.extensions import db
 
     app = sqlite_file_app()
     with app.app_context():
         assert read_first(select(literal(1).label("one")), {}, db.session).one == 1
-        assert db.session().in_transaction()
