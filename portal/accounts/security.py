@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from flask_security import MailUtil, PasswordUtil, SQLAlchemyUserDatastore
 from flask_security.forms import RegisterFormV2
@@ -149,6 +151,30 @@ class PortalRegisterForm(RegisterFormV2):
         return valid
 
 
+#: Figures of the signed-in user that every page shows (the unread notifications' count in
+#: the navigation), read by the user loader's own statement instead of by one more statement
+#: each: name -> a function that builds a scalar subquery correlated to the user's id.
+#: Registered when the app is made, before the first request builds the statement.
+USER_FIGURES: dict[str, Callable[[], Any]] = {}
+
+_FIGURES_KEY = "signed_in_user_figures"
+
+
+def figure_of_loaded_user(name: str, user_id: int) -> Any:
+    """A figure the loader read with user ``user_id`` in this request, or None (not loaded
+    this request, another user, or forgotten since)."""
+    loaded = g.get(_FIGURES_KEY) if has_app_context() else None
+    if loaded is None or loaded[0] != user_id:
+        return None
+    return loaded[1].get(name)
+
+
+def forget_figure_of_loaded_user(name: str) -> None:
+    """Called by what changes a figure during the request, so that it is read again."""
+    if has_app_context() and (loaded := g.get(_FIGURES_KEY)) is not None:
+        loaded[1].pop(name, None)
+
+
 class PortalUserDatastore(SQLAlchemyUserDatastore):
     """Flask-Security's datastore; the signed-in user of each request loads with its roles.
 
@@ -157,38 +183,51 @@ class PortalUserDatastore(SQLAlchemyUserDatastore):
     queries, each built, keyed and compiled afresh. Here one prepared statement loads the
     user and its roles together (an outer join through the role memberships, one row per
     role, both by index), straight from the database on every request: a changed role, a deactivated account
-    or a changed ``fs_uniquifier`` takes effect on the next request, as before.
+    or a changed ``fs_uniquifier`` takes effect on the next request, as before. The same
+    statement reads the USER_FIGURES.
     """
 
-    _by_uniquifier: Any = None
+    #: The statement, and the names of the figures it reads.
+    _by_uniquifier: tuple[Any, tuple[str, ...]] | None = None
 
     def find_user(self, case_insensitive: bool = False, **kwargs: Any) -> Any:
         if case_insensitive or list(kwargs) != ["fs_uniquifier"]:
             return super().find_user(case_insensitive=case_insensitive, **kwargs)
         return self.find_user_with_roles(str(kwargs["fs_uniquifier"]))
 
-    def find_user_with_roles(self, uniquifier: str) -> Any:
-        from sqlalchemy import bindparam, inspect, select
-        from sqlalchemy.orm.attributes import set_committed_value
+    def _statement(self) -> tuple[Any, tuple[str, ...]]:
+        from sqlalchemy import bindparam, select
 
-        user_model: Any = self.user_model
-        role_model: Any = self.role_model
-        if self._by_uniquifier is None:
+        names = tuple(USER_FIGURES)
+        if self._by_uniquifier is None or self._by_uniquifier[1] != names:
+            user_model: Any = self.user_model
+            role_model: Any = self.role_model
             # Two flat outer joins, not the nested join the relationship would give: SQLite
             # materialises a nested join over every membership before it looks at the user.
             memberships = user_model.roles.property.secondary
-            type(self)._by_uniquifier = (
-                select(user_model, role_model)
+            figures = [USER_FIGURES[name]().label(name) for name in names]
+            statement = (
+                select(user_model, role_model, *figures)
                 .outerjoin(memberships, memberships.c.user_id == user_model.id)
                 .outerjoin(role_model, role_model.id == memberships.c.role_id)
                 .where(user_model.fs_uniquifier == bindparam("uniquifier"))
             )
-        rows = self.db.session.execute(self._by_uniquifier, {"uniquifier": uniquifier}).all()
+            type(self)._by_uniquifier = (statement, names)
+        return self._by_uniquifier  # type: ignore[return-value]
+
+    def find_user_with_roles(self, uniquifier: str) -> Any:
+        from sqlalchemy import inspect
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        statement, names = self._statement()
+        rows = self.db.session.execute(statement, {"uniquifier": uniquifier}).all()
         if not rows:
             return None
         user = rows[0][0]
+        if names:
+            setattr(g, _FIGURES_KEY, (user.id, dict(zip(names, rows[0][2:], strict=True))))
         # Roles already loaded in this session (and perhaps changed, not yet flushed) stay.
         if "roles" in inspect(user).unloaded:
-            roles = [role for _user, role in rows if role is not None]
+            roles = [row[1] for row in rows if row[1] is not None]
             set_committed_value(user, "roles", roles)
         return user

@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from portal.accounts.security import USER_FIGURES
     from portal.jobs import cli, models, privacy  # noqa: F401 - tables, commands, GDPR hooks
+    from portal.jobs.notifications import UNREAD_FIGURE, unread_of_user_figure
     from portal.jobs.schedule import register_placeholder_hooks
     from portal.jobs.staff import mailings_bp, outbox_bp, register_staff_pages
     from portal.jobs.views import bp
@@ -16,3 +18,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(mailings_bp)
     register_staff_pages()
     register_placeholder_hooks()
+    USER_FIGURES.setdefault(UNREAD_FIGURE, unread_of_user_figure)

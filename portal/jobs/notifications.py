@@ -25,7 +25,14 @@ def notify(
     )
     db.session.add(notification)
     db.session.flush()
+    _forget_unread()
     return notification
+
+
+def _forget_unread() -> None:
+    from portal.accounts.security import forget_figure_of_loaded_user
+
+    forget_figure_of_loaded_user(UNREAD_FIGURE)
 
 
 #: The navigation shows this count on every signed-in page: built and keyed once.
@@ -33,8 +40,27 @@ _UNREAD_COUNT = select(func.count(Notification.id)).where(
     Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
 )
 
+#: The name of the count among the figures read with the signed-in user.
+UNREAD_FIGURE = "unread_notifications"
+
+
+def unread_of_user_figure() -> Any:
+    """The count as a figure the user loader reads with the signed-in user (USER_FIGURES)."""
+    from portal.accounts.models import User
+
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+
 
 def unread_count(user_id: int) -> int:
+    from portal.accounts.security import figure_of_loaded_user
+
+    loaded = figure_of_loaded_user(UNREAD_FIGURE, user_id)
+    if loaded is not None:
+        return int(loaded)
     return db.session.scalar(_UNREAD_COUNT, {"user_id": user_id}) or 0
 
 
@@ -55,6 +81,7 @@ def mark_all_read(user_id: int) -> int:
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+    _forget_unread()
     return int(result.rowcount or 0)
 
 
