@@ -11,6 +11,9 @@ saw before.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -81,10 +84,28 @@ for _name in (
     setattr(LazySession, _name, _reading_first(_name))
 
 
+#: Values a verified cookie's contents may hold to be kept: none that a request could change
+#: in place (a list of flashed messages is appended to).
+_SCALARS = (str, int, float, bool, type(None))
+
+
 class LazyCookieSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, read on first use."""
+    """Flask's signed-cookie sessions, read on first use.
+
+    A browser sends the same cookie until the session changes, and every request used to
+    check its signature and decode it again (a twentieth of a signed-in page). The contents of
+    cookies verified lately are kept per process, with the time they were signed, so the same
+    cookie is read from there, for as long as its signature would still be accepted: an
+    exact copy of the signed string, with the same secret key, can only decode to the same
+    contents. Only contents of plain values are kept, and every request gets its own copy.
+    """
 
     session_class = LazySession
+    verified_size = 2048
+
+    def __init__(self) -> None:
+        self._verified: OrderedDict[tuple[Any, str], tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def open_session(self, app: Flask, request: Request) -> LazySession | None:
         if not app.secret_key:
@@ -94,13 +115,28 @@ class LazyCookieSessionInterface(SecureCookieSessionInterface):
             return LazySession()
 
         def load() -> dict[str, Any]:
+            max_age = int(app.permanent_session_lifetime.total_seconds())
+            key = (app.secret_key, value)
+            with self._lock:
+                known = self._verified.get(key)
+                if known is not None:
+                    self._verified.move_to_end(key)
+            if known is not None:
+                signed_at, contents = known
+                return dict(contents) if time.time() - signed_at <= max_age else {}
             serializer = self.get_signing_serializer(app)
             assert serializer is not None  # there is a secret key
-            max_age = int(app.permanent_session_lifetime.total_seconds())
             try:
-                return dict(serializer.loads(value, max_age=max_age))
+                contents, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
             except BadSignature:
                 return {}
+            contents = dict(contents)
+            if all(isinstance(v, _SCALARS) for v in contents.values()):
+                with self._lock:
+                    self._verified[key] = (signed.timestamp(), contents)
+                    if len(self._verified) > self.verified_size:
+                        self._verified.popitem(last=False)
+            return dict(contents)
 
         return LazySession(load=load)
 

@@ -3,6 +3,8 @@ no work (and no cookie written) for one that does not."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask import Flask, session
 
@@ -91,3 +93,62 @@ def test_a_request_that_never_uses_the_session_leaves_the_cookie_alone(monkeypat
     monkeypatch.undo()
     read_back = client.get("/read")
     assert read_back.get_data(as_text=True) == "True" and "Cookie" in read_back.vary
+
+
+def _read_with(app, interface, cookie):
+    name = app.config["SESSION_COOKIE_NAME"]
+    with app.test_request_context(headers={"Cookie": f"{name}={cookie}"}) as context:
+        return dict(interface.open_session(app, context.request))
+
+
+def test_a_cookie_verified_lately_is_not_verified_again(app, monkeypatch):
+    interface = LazyCookieSessionInterface()
+    cookie = _cookie(app, {"_user_id": "u1", "csrf_token": "t", "_fresh": True})
+    verified = []
+    original = LazyCookieSessionInterface.get_signing_serializer
+
+    def counting(self, application):
+        verified.append(1)
+        return original(self, application)
+
+    monkeypatch.setattr(LazyCookieSessionInterface, "get_signing_serializer", counting)
+    first = _read_with(app, interface, cookie)
+    second = _read_with(app, interface, cookie)
+    assert first == second == {"_user_id": "u1", "csrf_token": "t", "_fresh": True}
+    assert len(verified) == 1
+    # Each request has its own copy: a change in one is not seen by the next.
+    name = app.config["SESSION_COOKIE_NAME"]
+    with app.test_request_context(headers={"Cookie": f"{name}={cookie}"}) as context:
+        opened = interface.open_session(app, context.request)
+        opened["_user_id"] = "someone else"
+    assert _read_with(app, interface, cookie)["_user_id"] == "u1"
+
+
+def test_a_kept_cookie_expires_when_its_signature_would(app, monkeypatch):
+    interface = LazyCookieSessionInterface()
+    cookie = _cookie(app, {"_user_id": "u1"})
+    assert _read_with(app, interface, cookie) == {"_user_id": "u1"}
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + lifetime + 5)
+    assert _read_with(app, interface, cookie) == {}
+
+
+def test_a_changed_or_forged_cookie_is_verified_on_its_own(app):
+    interface = LazyCookieSessionInterface()
+    cookie = _cookie(app, {"_user_id": "u1"})
+    assert _read_with(app, interface, cookie) == {"_user_id": "u1"}
+    forged = cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")
+    assert _read_with(app, interface, forged) == {}
+    other = _cookie(app, {"_user_id": "u2"})
+    assert _read_with(app, interface, other) == {"_user_id": "u2"}
+
+
+def test_contents_a_request_could_change_in_place_are_not_kept(app):
+    interface = LazyCookieSessionInterface()
+    cookie = _cookie(app, {"_flashes": [["info", "Saved."]]})
+    name = app.config["SESSION_COOKIE_NAME"]
+    with app.test_request_context(headers={"Cookie": f"{name}={cookie}"}) as context:
+        opened = interface.open_session(app, context.request)
+        opened["_flashes"].append(["info", "Again."])
+    assert _read_with(app, interface, cookie) == {"_flashes": [["info", "Saved."]]}
