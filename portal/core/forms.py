@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from typing import Any, ClassVar
 
+from flask import current_app, g, session
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms import SelectField
 from wtforms.widgets import Select, html_params
@@ -103,3 +108,58 @@ class LanguageCachedSelect(Select):
                 kwargs[name] = getattr(flags, name)
         # Every part is escaped: html_params and render_option escape.
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{body}</select>")  # noqa: S704
+
+
+class SignedCsrfTokens:
+    """Flask-WTF's signed CSRF token of the session, signed once a while, not once a request.
+
+    Flask-WTF signs the session's random token anew on each request that shows a form (the
+    sign-out button of every signed-in page), with the time of signing; the form is valid as
+    long as that signature is (``WTF_CSRF_TIME_LIMIT``: here the session's life). A token
+    signed a moment ago for the same session is as good, so it is reused for up to
+    ``REUSE_SECONDS`` (a tenth of a time limit that is shorter). It goes where Flask-WTF
+    keeps the request's token, so the forms of the page show the same one.
+    """
+
+    REUSE_SECONDS = 60.0
+
+    def __init__(self, size: int = 2048) -> None:
+        self._signed: OrderedDict[tuple[Any, str], tuple[str, float]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        config = current_app.config
+        field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        raw = session.get(field)
+        if not isinstance(raw, str):
+            return str(generate_csrf())  # the session's first token: made and kept there
+        key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+        now = time.monotonic()
+        if field in g:  # a form of the page signed it already: the one to reuse from now on
+            token = str(g.get(field))
+            with self._lock:
+                if self._signed.get(key, ("",))[0] != token:
+                    self._keep(key, token, now)
+            return token
+        limit = config.get("WTF_CSRF_TIME_LIMIT")
+        reuse = self.REUSE_SECONDS if not limit else min(self.REUSE_SECONDS, limit / 10)
+        with self._lock:
+            known = self._signed.get(key)
+        if known is not None and now - known[1] < reuse:
+            setattr(g, field, known[0])
+            return known[0]
+        token = str(generate_csrf())
+        with self._lock:
+            self._keep(key, token, now)
+        return token
+
+    def _keep(self, key: tuple[Any, str], token: str, now: float) -> None:
+        self._signed[key] = (token, now)
+        self._signed.move_to_end(key)
+        if len(self._signed) > self._size:
+            self._signed.popitem(last=False)
+
+
+#: The CSRF token of the current request's forms (templates' ``csrf_token()``).
+csrf_token = SignedCsrfTokens()

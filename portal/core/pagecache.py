@@ -22,7 +22,8 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
+
+from portal.core.forms import csrf_token
 
 CSRF_PLACEHOLDER = "__portal_csrf_token_placeholder__"
 _EXTENSION_KEY = "portal_page_cache"
@@ -87,7 +88,7 @@ def template_csrf_token() -> str:
     """The ``csrf_token()`` of templates: a placeholder while a shared page is rendered."""
     if g.get("rendering_shared_page"):
         return CSRF_PLACEHOLDER
-    return str(generate_csrf())
+    return csrf_token()
 
 
 def _shareable() -> bool:
@@ -115,4 +116,4 @@ def page(etag: str, render: Callable[[], str]) -> str:
         finally:
             g.rendering_shared_page = False
         store.set(key, body)
-    return body.replace(CSRF_PLACEHOLDER, str(generate_csrf()))
+    return body.replace(CSRF_PLACEHOLDER, csrf_token())
