@@ -278,10 +278,33 @@ def _note_write(session: Session, _context: Any) -> None:
     session.info[_WROTE_KEY] = True
 
 
+_CONNECTIONS_KEY = "transaction_connections"
+
+
+@event.listens_for(Session, "after_begin")
+def _note_connection(session: Session, _transaction: Any, connection: Any) -> None:
+    session.info.setdefault(_CONNECTIONS_KEY, []).append(connection)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connections(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the unit of work's own transaction, not a savepoint
+        session.info.pop(_CONNECTIONS_KEY, None)
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_write(session: Session) -> None:
     session.info.pop(_WROTE_KEY, None)
+
+
+def has_only_read(session: Session) -> bool:
+    """Whether the session's unit of work has nothing to commit: no pending change, and on
+    each of its connections no database transaction begun (defer_reading_transactions)."""
+    if session.new or session.dirty or session.deleted or session.info.get(_WROTE_KEY):
+        return False
+    connections = session.info.get(_CONNECTIONS_KEY, ())
+    return bool(connections) and all(c.info.get(_READING_KEY) for c in connections)
 
 
 def release_idle_transaction(session: Session) -> bool:

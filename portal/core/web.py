@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 
 from portal.core import audit, pagecache
-from portal.core.db import write_intent
+from portal.core.db import has_only_read, write_intent
 from portal.core.i18n import current_locale_code, html_lang, text_direction
 from portal.core.nav import constant_url, home_blocks, nav_items, staff_nav_items
 from portal.extensions import db
@@ -78,12 +78,13 @@ def register_request_hooks(app: Flask) -> None:
         # The one place a request's unit of work is committed: only when it succeeded. A
         # request whose work is already committed (a survey answer's own short write) has no
         # transaction left: beginning one only to commit it costs a fifth of a fast request.
+        # One that only read has nothing to commit: the teardown closes its session.
         if not db.session().in_transaction():
             pass
-        elif response.status_code < 400:
-            db.session.commit()
-        else:
+        elif response.status_code >= 400:
             db.session.rollback()
+        elif not has_only_read(db.session()):
+            db.session.commit()
         audit.write_recorded_views(response.status_code)
         return response
 

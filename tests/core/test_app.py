@@ -183,9 +183,9 @@ def test_a_commit_that_fails_for_the_database_answers_503(app, client, monkeypat
     def commit_fails():
         raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
-    def reads() -> str:  # a view whose unit of work is left to the request's commit
-        db.session.execute(text("SELECT 1"))
-        return "read"
+    def reads() -> str:  # a view whose write is left to the request's commit
+        db.session.execute(text("UPDATE role SET description = description WHERE id < 0"))
+        return "written"
 
     # As in production: Flask hands an exception raised after the view to the 500 handler.
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)

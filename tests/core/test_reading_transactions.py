@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from portal.core.db import needs_transaction, write_intent
+from portal.core.db import has_only_read, needs_transaction, write_intent
 from portal.extensions import db
 
 # The suite's usual isolation holds every test inside one outer transaction: these tests need
@@ -211,3 +211,65 @@ def test_on_sqlite_a_write_after_another_writer_committed_does_not_fail(
         finally:
             write_intent.reset(token)
         assert db.session.execute(text("SELECT n FROM seen ORDER BY id")).scalars().all() == [1, 1]
+
+
+@pytest.mark.usefixtures("probe")
+def test_only_a_unit_that_read_alone_has_nothing_to_commit(app: Flask) -> None:
+    from portal.accounts.models import Role
+
+    with app.app_context():
+        token = _reading()
+        try:
+            _values()
+            assert has_only_read(db.session())
+            db.session.add(Role(name="probe-role", description=""))
+            assert not has_only_read(db.session()), "a pending object"
+            db.session.rollback()
+            _values()
+            db.session.execute(text("UPDATE reading_probe SET n = 4 WHERE id = 2"))
+            assert not has_only_read(db.session()), "a write through Core, never flushed"
+            db.session.rollback()
+        finally:
+            write_intent.reset(token)
+
+
+def _probe_app(make: Callable[..., Flask]) -> Flask:
+    app = make()
+
+    def write() -> str:
+        db.session.execute(text("UPDATE seen SET n = n + 1 WHERE id = 1"))
+        return "written"
+
+    def fail() -> tuple[str, int]:
+        db.session.execute(text("UPDATE seen SET n = n + 100 WHERE id = 1"))
+        return "failed", 500
+
+    def read() -> str:
+        return str(db.session.execute(text("SELECT n FROM seen WHERE id = 1")).scalar())
+
+    app.add_url_rule("/probe/write", "probe_write", write)
+    app.add_url_rule("/probe/fail", "probe_fail", fail)
+    app.add_url_rule("/probe/read", "probe_read", read)
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE seen (id INTEGER PRIMARY KEY, n INTEGER)"))
+        db.session.execute(text("INSERT INTO seen VALUES (1, 0)"))
+        db.session.commit()
+    return app
+
+
+def test_a_get_commits_what_it_wrote_and_nothing_when_it_only_read(
+    sqlite_file_app: Callable[..., Flask],
+) -> None:
+    from sqlalchemy import event
+
+    app = _probe_app(sqlite_file_app)
+    client = app.test_client()
+    with app.app_context():
+        ended: list[str] = []
+        event.listen(db.engine, "commit", lambda _conn: ended.append("commit"))
+        assert client.get("/probe/read").get_data(as_text=True) == "0"
+        assert ended == [], "a page that only read commits nothing"
+        assert client.get("/probe/write").status_code == 200
+        assert ended == ["commit"]
+        assert client.get("/probe/fail").status_code == 500
+        assert client.get("/probe/read").get_data(as_text=True) == "1"
