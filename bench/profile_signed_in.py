@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--callers", default="", help="with --profile: who calls this function")
     parser.add_argument("--callees", default="", help="with --profile: what this function calls")
     parser.add_argument("--tree", default="", help="page to run under pyinstrument (call tree)")
+    parser.add_argument("--save", default="", help="with --tree: also write the tree to this file")
     args = parser.parse_args()
     _environment(args.database_url)
     sys.path.insert(0, str(ROOT))
@@ -138,7 +139,17 @@ def main() -> None:
             for _ in range(args.requests):
                 client.get(path)
             tree.stop()
-            print(tree.output_text(unicode=False, show_all=False))
+            text = tree.output_text(unicode=False, show_all=False)
+            print(text)
+            if args.save:
+                load = os.getloadavg()[0]
+                Path(args.save).write_text(
+                    f"{args.requests} requests of {path} in-process ({args.database_url.split(':')[0]}),"
+                    f" production config, pyinstrument: {cpu:.2f} ms CPU a request without the"
+                    f" profiler; load average {load:.1f} on {os.cpu_count()} cores.\n"
+                    f"Command: .venv/bin/python bench/profile_signed_in.py --requests"
+                    f" {args.requests} --only {name} --tree {name} --save {args.save}\n\n{text}"
+                )
 
 
 if __name__ == "__main__":
