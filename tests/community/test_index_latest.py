@@ -355,3 +355,26 @@ def test_the_latest_reply_when_many_topics_share_the_category(app, make_user, bo
         question = _post_id(ids["newest"])
     _moderate(moderator, question, "hide")
     assert index.check("pinned next", "general")["general"].topic == ids["oldest"]
+
+
+def test_a_board_counted_by_an_older_version_is_counted_again(app, make_user, board):
+    """`flask portal recount-community` corrects what the index shows, once."""
+    ids = _setup(app, make_user, board)
+    member = _client(app, "author@example.com")
+    with app.app_context():
+        # As an older version left it: the latest topic hidden, but still named and counted.
+        question = db.session.get(Post, _post_id(ids["newest"]))
+        question.state = "hidden"
+        question.topic.state = "hidden"
+        elsewhere = db.session.get(Category, ids["elsewhere"])
+        elsewhere.topic_count, elsewhere.post_count = 4, 7
+        db.session.commit()
+    index = Index(app, member)
+    stale = _rows(index._visitor()[1])
+    assert stale["general"].topic == ids["newest"] and stale["elsewhere"].topics == 4
+    result = app.test_cli_runner().invoke(args=["portal", "recount-community"])
+    assert result.exit_code == 0 and "2 categories corrected" in result.output, result.output
+    rows = index.check("recount", "general", "elsewhere")
+    assert rows["general"].topic == ids["older"] and rows["elsewhere"] == Row(0, 0, None)
+    again = app.test_cli_runner().invoke(args=["portal", "recount-community"])
+    assert "0 categories corrected" in again.output
