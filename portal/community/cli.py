@@ -1,4 +1,5 @@
-"""`flask portal rerender-posts`: apply the current Markdown and sanitising rules."""
+"""Community commands: `flask portal rerender-posts` applies the current Markdown and
+sanitising rules, `flask portal recount-community` the categories' counters again."""
 
 from __future__ import annotations
 
@@ -40,3 +41,45 @@ def rerender_posts_command(everything: bool) -> None:
     count = rerender_posts(everything=everything)
     db.session.commit()
     click.echo(f"{count} posts rendered again.")
+
+
+def recount_categories() -> int:
+    """Count each category's listed topics and their posts and read its latest topic again
+    from the topics, as the services keep them; returns how many categories changed.
+
+    For a board whose counters an older version kept, or someone changed by hand.
+    """
+    from sqlalchemy import func
+
+    from portal.community import services
+    from portal.community.models import Category, Topic
+
+    columns = ("topic_count", "post_count", "last_post_at", "last_topic_id", "last_topic_title")
+    changed = 0
+    for category_id in db.session.scalars(select(Category.id).order_by(Category.id)).all():
+        category = db.session.get(Category, category_id)
+        if category is None:
+            continue
+        services.lock_for_update(None, category)
+        before = [getattr(category, name) for name in columns]
+        topics, posts = db.session.execute(
+            select(func.count(Topic.id), func.coalesce(func.sum(1 + Topic.reply_count), 0)).where(
+                Topic.category_id == category.id, Topic.state == "visible"
+            )
+        ).one()
+        category.topic_count, category.post_count = topics, posts
+        services.refresh_latest(category)
+        if [getattr(category, name) for name in columns] != before:
+            services.touch_category(category)
+            changed += 1
+        db.session.flush()
+    return changed
+
+
+@portal_cli.command("recount-community")
+@with_appcontext
+def recount_community_command() -> None:
+    """Count the community's categories again and name each one's latest topic."""
+    changed = recount_categories()
+    db.session.commit()
+    click.echo(f"{changed} categories corrected.")

@@ -169,11 +169,12 @@ def move_topic(moderator: User, topic: Topic, target: Category, reason: str) -> 
         source.post_count -= posts
         target.topic_count += 1
         target.post_count += posts
-        if target.last_post_at is None or topic.last_post_at > target.last_post_at:
-            target.last_post_at = topic.last_post_at
-            target.last_topic_id = topic.id
-            target.last_topic_title = topic.title
     topic.category = target
+    # The target may take it as its latest topic; the source, if it was its latest, names
+    # the next one (read once the move is flushed).
+    services.note_latest(topic)
+    if source.last_topic_id == topic.id:
+        services.refresh_latest(source)
     services._touch(topic)
     services.touch_category(source)
     log(

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import has_request_context, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
@@ -224,22 +224,78 @@ def set_post_state(post: Post, new_state: str) -> None:
         topic.reply_count += delta
         if topic.state == "visible":
             category.post_count += delta
-    if delta > 0:
-        _bump_activity(topic, post)
+        if delta < 0 and post.created_at >= topic.last_post_at:
+            _refresh_topic_activity(topic)
+    if delta > 0 and post.created_at >= topic.last_post_at:
+        # A restored question with later replies keeps their time.
+        topic.last_post_at = post.created_at
+        topic.last_poster_id = post.author_id
+    if delta:
+        note_latest(topic)
     _touch(topic)
 
 
-def _bump_activity(topic: Topic, post: Post) -> None:
-    if post.created_at >= topic.last_post_at or post.position == 1:
-        topic.last_post_at = post.created_at
-        topic.last_poster_id = post.author_id
+def _refresh_topic_activity(topic: Topic) -> None:
+    """The topic's last activity from its latest visible post, after that post went away."""
+    latest = db.session.execute(
+        select(Post.created_at, Post.author_id)
+        .where(Post.topic_id == topic.id, Post.state == "visible")
+        .order_by(Post.position.desc())
+        .limit(1)
+    ).first()
+    if latest is not None:
+        topic.last_post_at, topic.last_poster_id = latest
+
+
+def note_latest(topic: Topic) -> None:
+    """Keep the board index's "latest topic" of ``topic``'s category right.
+
+    Call after the topic entered or left the category's listing (created, approved, hidden,
+    restored, deleted, moved), or its last activity or title changed, with the category
+    locked (``lock_for_update``). A listed topic at least as recent as the category's latest
+    takes its place; the latest topic that left or went back in time gives it up to the next
+    one, read from the topics.
+    """
     category = topic.category
     if topic.state == "visible" and (
-        category.last_post_at is None or post.created_at >= category.last_post_at
+        category.last_post_at is None or topic.last_post_at >= category.last_post_at
     ):
-        category.last_post_at = post.created_at
+        category.last_post_at = topic.last_post_at
         category.last_topic_id = topic.id
         category.last_topic_title = topic.title
+    elif category.last_topic_id == topic.id:
+        refresh_latest(category)
+
+
+def _latest_listed(pinned: bool) -> Any:
+    # One backward seek of ix_community_topic_category_listing per value of is_pinned (the
+    # column between the category and the time), instead of a sort of the category's topics.
+    return (
+        select(Topic.last_post_at, Topic.id, Topic.title)
+        .where(
+            Topic.category_id == bindparam("category_id"),
+            Topic.is_pinned == bindparam("pinned", pinned),
+            Topic.state == "visible",
+        )
+        .order_by(Topic.last_post_at.desc(), Topic.id.desc())
+        .limit(1)
+    )
+
+
+_LATEST_LISTED = (_latest_listed(False), _latest_listed(True))
+
+
+def refresh_latest(category: Category) -> None:
+    """Read the category's latest listed topic from its topics (none: no latest)."""
+    found = [
+        row
+        for statement in _LATEST_LISTED
+        if (row := db.session.execute(statement, {"category_id": category.id}).first()) is not None
+    ]
+    latest = max(found, default=None, key=lambda row: (row.last_post_at, row.id))
+    category.last_post_at = latest.last_post_at if latest else None
+    category.last_topic_id = latest.id if latest else None
+    category.last_topic_title = latest.title if latest else None
 
 
 # --- Writing --------------------------------------------------------------------------------
