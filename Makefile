@@ -85,7 +85,7 @@ check-translations: install
 test: lint typecheck check-translations pytest
 
 extract-messages: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k N_plural:1,2 -o portal/translations/messages.pot .
 	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
 clean:

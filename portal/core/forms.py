@@ -7,11 +7,140 @@ import time
 from collections import OrderedDict
 from typing import Any, ClassVar
 
+from babel import support
 from flask import current_app, g, session
+from flask_babel import get_locale, get_translations
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms import SelectField
+from wtforms.i18n import messages_path
+from wtforms.meta import DefaultMeta
 from wtforms.widgets import Select, html_params
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural for the catalogs (``make extract-messages`` knows it)."""
+    return singular, plural
+
+
+#: WTForms' own messages that a form can show (its validators' and fields'), copied into our
+#: catalogs: WTForms has no Latvian catalog, and its other catalogs miss a few. Left out are
+#: those a user never sees: a validator set up wrongly ("Invalid field name '%s'.", "Choices
+#: cannot be None.") and WTForms' session CSRF, which Flask-WTF replaces (our forms show their
+#: own message for a failed CSRF check).
+WTFORMS_MESSAGES: tuple[str | tuple[str, str], ...] = (
+    N_("Field must be equal to %(other_name)s."),
+    N_plural(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+    ),
+    N_plural(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+    ),
+    N_plural(
+        "Field must be exactly %(max)d character long.",
+        "Field must be exactly %(max)d characters long.",
+    ),
+    N_("Field must be between %(min)d and %(max)d characters long."),
+    N_("Number must be at least %(min)s."),
+    N_("Number must be at most %(max)s."),
+    N_("Number must be between %(min)s and %(max)s."),
+    N_("This field is required."),
+    N_("Invalid input."),
+    N_("Invalid email address."),
+    N_("Invalid IP address."),
+    N_("Invalid Mac address."),
+    N_("Invalid URL."),
+    N_("Invalid UUID."),
+    N_("Invalid value, must be one of: %(values)s."),
+    N_("Invalid value, can't be any of: %(values)s."),
+    N_("This field cannot be edited."),
+    N_("This field is disabled and cannot have a value."),
+    N_("Invalid Choice: could not coerce."),
+    N_("Not a valid choice."),
+    N_("Invalid choice(s): one or more data inputs could not be coerced."),
+    N_plural(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
+    ),
+    N_("Not a valid datetime value."),
+    N_("Not a valid date value."),
+    N_("Not a valid time value."),
+    N_("Not a valid week value."),
+    N_("Not a valid integer value."),
+    N_("Not a valid decimal value."),
+    N_("Not a valid float value."),
+)
+
+
+class FormTranslations:
+    """The messages of WTForms' validators and fields in the request's language.
+
+    WTForms' own catalog answers first where it has the language ("zh" for "zh_Hans"); what
+    it does not translate (all of Latvian, a few messages or plural forms elsewhere) comes
+    from our catalog (``WTFORMS_MESSAGES`` above). WTForms' compiled catalogs give the English
+    back for a plural form they lack, so "untranslated" means "the English came back". Each
+    language's pair of catalogs is looked up once per process: Flask-WTF would read WTForms'
+    catalog from disk again on every request.
+    """
+
+    def __init__(self) -> None:
+        self._catalogs: dict[str, tuple[support.NullTranslations, Any]] = {}
+
+    def _pair(self) -> tuple[support.NullTranslations, Any] | None:
+        locale = get_locale()
+        if locale is None:  # outside a request: WTForms' English
+            return None
+        key = str(locale)
+        pair = self._catalogs.get(key)
+        if pair is None:
+            theirs = support.Translations.load(messages_path(), [locale], domain="wtforms")
+            pair = self._catalogs[key] = (theirs, get_translations())
+        return pair
+
+    def gettext(self, string: str) -> str:
+        pair = self._pair()
+        if pair is None:
+            return string
+        theirs, ours = pair
+        text: str = theirs.ugettext(string)
+        if not text or text == string:
+            text = ours.ugettext(string)
+        return text
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        pair = self._pair()
+        if pair is None:
+            return singular if n == 1 else plural
+        theirs, ours = pair
+        text: str = theirs.ungettext(singular, plural, n)
+        if not text or text in (singular, plural):
+            text = ours.ungettext(singular, plural, n)
+        return text
+
+
+FORM_TRANSLATIONS = FormTranslations()
+
+
+def _form_translations(meta: DefaultMeta, form: Any) -> Any:
+    # Flask-WTF's own rule: WTF_I18N_ENABLED off leaves WTForms' messages in English.
+    if current_app.config.get("WTF_I18N_ENABLED", True):
+        return FORM_TRANSLATIONS
+    return DefaultMeta.get_translations(meta, form)
+
+
+def install_form_translations() -> None:
+    """Every Flask-WTF form (ours and Flask-Security's) takes WTForms' messages from
+    ``FORM_TRANSLATIONS``. The hook is WTForms' ``Meta.get_translations``, set on
+    ``FlaskForm.Meta`` since all those forms inherit it."""
+    FlaskForm.Meta.get_translations = _form_translations  # type: ignore[method-assign]
 
 
 class IntegerSelectField(SelectField):
@@ -50,8 +179,6 @@ class CachedOptionsSelect(Select):
     _cache: ClassVar[dict[tuple[str, str], str]] = {}
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
-        from flask_babel import get_locale
-
         key = (field.name, str(get_locale()))
         options = self._cache.get(key)
         if options is None:
@@ -84,8 +211,6 @@ class LanguageCachedSelect(Select):
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         if self.multiple or field.has_groups():
             return Markup(super().__call__(field, **kwargs))  # noqa: S704 - WTForms escaped it
-        from flask_babel import get_locale
-
         key = (field.name, str(get_locale()))
         options = self._rendered.get(key)
         if options is None:

@@ -15,6 +15,7 @@ from sqlalchemy import event
 
 from portal.core import formatting, pagecache
 from portal.core.db import configure_postgresql, configure_sqlite, ping_after_idle
+from portal.core.forms import install_form_translations
 from portal.core.fragments import FragmentCache
 from portal.core.i18n import (
     install_request_cached_domain,
@@ -82,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     install_request_cached_domain(app)
     formatting.install_filters(app)
     install_template_gettext(app)
+    install_form_translations()
     app.jinja_env.add_extension(FragmentCache)
     install_template_cache(app)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import (
     NEW_PASSWORD,
@@ -139,3 +139,42 @@ def test_no_english_left_on_translated_pages(
         found[path] = english_texts(page, t)
     report = "\n".join(f"{path}: {texts}" for path, texts in found.items() if texts)
     assert not report, f"English texts on {locale} pages:\n{report}"
+
+
+def test_form_messages_in_latvian_beside_their_field(
+    open_page: Callable[..., Page], portal: LivePortal, check: Callable[[Page, str], None]
+) -> None:
+    """WTForms' own messages (a field left empty, a choice that is not offered) come in the
+    user's language, right under the field they are about; WTForms has no Latvian of its own."""
+    t = Translator("lv")  # Anna's profile language
+    required, bad_choice = t("This field is required."), t("Not a valid choice.")
+    assert required != "This field is required." and bad_choice != "Not a valid choice."
+    page = open_page()
+    login(page, portal, "anna@example.com")
+
+    page.goto(portal.url("/feedback/new"))
+    expect_language(page, "lv")
+    click_through(page.get_by_role("button", name=t("Send"), exact=True))
+    subject = page.get_by_label(t("Subject"))
+    expect(subject).to_have_attribute("aria-invalid", "true")
+    expect(subject).to_have_accessible_description(required)
+    expect(page.get_by_label(t("Message"), exact=True)).to_have_accessible_description(required)
+    _just_under(page, subject, page.locator("#subject-error"))
+    assert english_texts(page, t) == []
+    check(page, "feedback-required-latvian")
+
+    page.goto(portal.url("/orders?status=lost"))
+    status = page.get_by_label(t("Status"))
+    expect(status).to_have_accessible_description(bad_choice)
+    _just_under(page, status, page.locator("#status-error"))
+    assert english_texts(page, t) == []
+    check(page, "orders-bad-status-latvian")
+
+
+def _just_under(page: Page, field: Locator, message: Locator) -> None:
+    """The message is visible directly below its field, starting at the same edge."""
+    expect(message).to_be_visible()
+    field_box, message_box = field.bounding_box(), message.bounding_box()
+    assert field_box and message_box
+    assert 0 <= message_box["y"] - (field_box["y"] + field_box["height"]) <= 16
+    assert abs(message_box["x"] - field_box["x"]) <= 2
