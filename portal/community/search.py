@@ -374,6 +374,8 @@ def _search_like(
         .where(Post.id.in_(select(candidates.c.id)))
         .where(*_visible_filters(category_ids), *conditions)
         .limit(limit)
+        # A rare word and a common one want different plans: never one generic plan.
+        .execution_options(plan_with_values=True)
     )
     if ranked:
         phrase = literal(" ".join(terms))

@@ -41,18 +41,21 @@ CONTENT_SECURITY_POLICY = {
 
 
 def _plan_with_values() -> None:
-    """PostgreSQL plans every statement with its values. psycopg prepares a statement after it
-    ran five times, after which the server may settle on one generic plan; for search (rare
-    word against common word) that plan reads the whole post table. Set per connection, so
-    options given in the database URL (a search_path, say) stay as they are."""
+    """Statements whose best plan depends on their values carry the execution option
+    ``plan_with_values`` (search: a rare word against a common one, where one generic plan
+    reads the whole post table); on PostgreSQL they are never prepared, so the server plans
+    each execution with its values. psycopg prepares any other statement once it has run five
+    times on a connection, and the server may then keep one generic plan for it instead of
+    planning every page's few statements again (a tenth of a signed-in list's time)."""
     if db.engine.dialect.name != "postgresql":
         return
 
-    @event.listens_for(db.engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET plan_cache_mode = force_custom_plan")
-        dbapi_connection.commit()
+    @event.listens_for(db.engine, "do_execute")
+    def _unprepared(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+        if not context.execution_options.get("plan_with_values"):
+            return None
+        cursor.execute(statement, parameters, prepare=False)
+        return True
 
 
 def register_extensions(app: Flask) -> None:

@@ -112,3 +112,22 @@ def test_on_sqlite_the_read_runs_in_the_session(sqlite_file_app: Any) -> None:
     app = sqlite_file_app()
     with app.app_context():
         assert read_first(select(literal(1).label("one")), {}, db.session).one == 1
+
+
+def test_statements_planned_with_their_values_are_never_prepared(app: Flask) -> None:
+    from portal.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only")
+        plain = select(literal(1).label("plain_probe"))
+        valued = select(literal(2).label("valued_probe")).execution_options(plan_with_values=True)
+        for _ in range(8):  # psycopg prepares a statement on its sixth run
+            db.session.execute(plain).all()
+            db.session.execute(valued).all()
+        prepared = db.session.execute(
+            text("SELECT statement FROM pg_prepared_statements")
+        ).scalars()
+        statements = " ".join(prepared)
+        assert "plain_probe" in statements, "the usual statements keep their generic plans"
+        assert "valued_probe" not in statements
