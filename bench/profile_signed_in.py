@@ -147,8 +147,9 @@ def main() -> None:
                     f"{args.requests} requests of {path} in-process ({args.database_url.split(':')[0]}),"
                     f" production config, pyinstrument: {cpu:.2f} ms CPU a request without the"
                     f" profiler; load average {load:.1f} on {os.cpu_count()} cores.\n"
-                    f"Command: .venv/bin/python bench/profile_signed_in.py --requests"
-                    f" {args.requests} --only {name} --tree {name} --save {args.save}\n\n{text}"
+                    f"Command: .venv/bin/python bench/profile_signed_in.py"
+                    f" --database-url {args.database_url} --requests {args.requests}"
+                    f" --only {name} --tree {name} --save {args.save}\n\n{text}"
                 )
 
 
