@@ -29,6 +29,22 @@ def board(app: Any) -> dict[str, int]:
         return {"general": general.id, "staff": staff_room.id}
 
 
+def post_topic(client: Any, category_id: int, title: str, body: str) -> Any:
+    """Write a topic through the form, as its author would: the response to the POST."""
+    from tests.conftest import csrf_from
+
+    page = client.get("/community/new").get_data(as_text=True)
+    return client.post(
+        "/community/new",
+        data={
+            "category": category_id,
+            "title": title,
+            "body": body,
+            "csrf_token": csrf_from(page),
+        },
+    )
+
+
 def user_by_email(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     assert user is not None

@@ -12,7 +12,7 @@ from portal.community.models import Category, Post, PostVote, Topic
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.jobs.models import Notification, OutboxMessage
-from tests.community.conftest import seed_topic, user_by_email
+from tests.community.conftest import post_topic, seed_topic, user_by_email
 from tests.conftest import csrf_from, login
 
 
@@ -26,15 +26,11 @@ def test_question_answer_accept(app, client, make_user, trusted, board):
     make_user("asker@example.com")
     trusted("helper@example.com")
     login(client, "asker@example.com")
-    page = client.get("/community/new").get_data(as_text=True)
-    response = client.post(
-        "/community/new",
-        data={
-            "category": board["general"],
-            "title": "Where is my invoice?",
-            "body": "I cannot find the invoice for order 1042.",
-            "csrf_token": csrf_from(page),
-        },
+    response = post_topic(
+        client,
+        board["general"],
+        "Where is my invoice?",
+        "I cannot find the invoice for order 1042.",
     )
     assert response.status_code == 302
     with app.app_context():

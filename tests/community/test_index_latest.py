@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.community import services
 from portal.community.models import Category, Post, Topic
 from portal.extensions import db
-from tests.community.conftest import count_queries, seed_topic, user_by_email
+from tests.community.conftest import count_queries, post_topic, seed_topic, user_by_email
 from tests.conftest import csrf_from, login
 
 ROW = re.compile(r"<tr>\s*<td><a [^>]*href=\"/community/c/(?P<slug>[^\"]+)\">.*?</tr>", re.S)
@@ -127,22 +127,18 @@ def _client(app: Any, email: str) -> Any:
     return client
 
 
-def _moderate(moderator: Any, post_id: int, action: str) -> None:
+def _moderation(moderator: Any, path: str, **data: Any) -> None:
     token = csrf_from(moderator.get("/staff/moderation").get_data(as_text=True))
-    response = moderator.post(
-        f"/staff/moderation/post/{post_id}",
-        data={"action": action, "reason": "Checked", "csrf_token": token},
-    )
+    response = moderator.post(f"/staff/moderation/{path}", data={**data, "csrf_token": token})
     assert response.status_code == 302
+
+
+def _moderate(moderator: Any, post_id: int, action: str) -> None:
+    _moderation(moderator, f"post/{post_id}", action=action, reason="Checked")
 
 
 def _move(moderator: Any, topic_id: int, category_id: int) -> None:
-    token = csrf_from(moderator.get("/staff/moderation").get_data(as_text=True))
-    response = moderator.post(
-        f"/staff/moderation/topic/{topic_id}/move",
-        data={"category": category_id, "reason": "Belongs there", "csrf_token": token},
-    )
-    assert response.status_code == 302
+    _moderation(moderator, f"topic/{topic_id}/move", category=category_id, reason="Belongs there")
 
 
 def _setup(app: Any, make_user: Any, board: dict[str, int]) -> dict[str, Any]:
@@ -259,16 +255,7 @@ def test_every_way_a_topic_leaves_enters_or_changes_keeps_the_index_right(app, m
     # A topic waiting for approval is not on the index; approved, it is.
     make_user("newcomer@example.com")
     newcomer = _client(app, "newcomer@example.com")
-    page = newcomer.get("/community/new").get_data(as_text=True)
-    response = newcomer.post(
-        "/community/new",
-        data={
-            "category": board["general"],
-            "title": "A newcomer asks",
-            "body": "Where is my order?",
-            "csrf_token": csrf_from(page),
-        },
-    )
+    response = post_topic(newcomer, board["general"], "A newcomer asks", "Where is my order?")
     assert response.status_code == 302
     with app.app_context():
         waiting = db.session.scalar(select(Topic).where(Topic.title == "A newcomer asks"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from typing import Any
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
@@ -48,8 +48,14 @@ def _in_transaction() -> bool:
     return bool(dbapi.info.transaction_status != TransactionStatus.IDLE)
 
 
-def _reading() -> Any:
-    return write_intent.set(False)
+@contextmanager
+def _reading() -> Iterator[None]:
+    """A unit of work without write intent, as a GET's."""
+    token = write_intent.set(False)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
 
 
 def _values() -> list[int]:
@@ -59,16 +65,12 @@ def _values() -> list[int]:
 
 @pytest.mark.usefixtures("probe")
 def test_a_reading_unit_runs_its_selects_outside_a_transaction(app: Flask) -> None:
-    with app.app_context():
-        token = _reading()
-        try:
-            assert _values() == [0, 0]
-            assert not _in_transaction()
-            assert _values() == [0, 0]
-            assert not _in_transaction()
-            db.session.commit()
-        finally:
-            write_intent.reset(token)
+    with app.app_context(), _reading():
+        assert _values() == [0, 0]
+        assert not _in_transaction()
+        assert _values() == [0, 0]
+        assert not _in_transaction()
+        db.session.commit()
 
 
 @pytest.mark.usefixtures("probe")
@@ -84,30 +86,23 @@ def test_a_unit_that_intends_to_write_is_one_transaction_from_its_first_read(app
 def test_the_first_write_of_a_reading_unit_begins_a_transaction_that_rollback_undoes(
     app: Flask,
 ) -> None:
-    with app.app_context():
-        token = _reading()
-        try:
-            assert _values() == [0, 0]
-            db.session.execute(text("UPDATE reading_probe SET n = 1 WHERE id = 1"))
-            assert _in_transaction()
-            db.session.execute(text("UPDATE reading_probe SET n = 2 WHERE id = 2"))
-            assert _values() == [1, 2]
-            db.session.rollback()  # a failed request: neither write stays
-            assert _values() == [0, 0]
-            db.session.commit()
-        finally:
-            write_intent.reset(token)
+    with app.app_context(), _reading():
+        assert _values() == [0, 0]
+        db.session.execute(text("UPDATE reading_probe SET n = 1 WHERE id = 1"))
+        assert _in_transaction()
+        db.session.execute(text("UPDATE reading_probe SET n = 2 WHERE id = 2"))
+        assert _values() == [1, 2]
+        db.session.rollback()  # a failed request: neither write stays
+        assert _values() == [0, 0]
+        db.session.commit()
 
 
 @pytest.mark.usefixtures("probe")
 def test_what_a_reading_unit_writes_is_committed_with_it(app: Flask) -> None:
     with app.app_context():
-        token = _reading()
-        try:
+        with _reading():
             db.session.execute(text("UPDATE reading_probe SET n = 3 WHERE id = 1"))
             db.session.commit()
-        finally:
-            write_intent.reset(token)
         db.session.remove()
         assert _values() == [3, 0]
         db.session.rollback()
@@ -119,27 +114,20 @@ def test_after_a_reading_unit_the_connection_is_transactional_again(app: Flask) 
     teardown), the next unit of work that writes gets its transaction from the start."""
     for end in ("commit", "rollback", "remove"):
         with app.app_context():
-            token = _reading()
-            try:
+            with _reading():
                 _values()
                 assert not _in_transaction()
                 getattr(db.session, end)()
-            finally:
-                write_intent.reset(token)
             _values()
             assert _in_transaction(), end
             db.session.rollback()
 
 
 def test_a_savepoint_begins_the_transaction(app: Flask) -> None:
-    with app.app_context():
-        token = _reading()
-        try:
-            with db.session.begin_nested():
-                assert _in_transaction()
-            db.session.rollback()
-        finally:
-            write_intent.reset(token)
+    with app.app_context(), _reading():
+        with db.session.begin_nested():
+            assert _in_transaction()
+        db.session.rollback()
 
 
 @pytest.mark.usefixtures("probe")
@@ -147,13 +135,10 @@ def test_a_select_that_locks_rows_holds_them_until_the_unit_ends(app: Flask) -> 
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("SQLite has no row locks")
-        token = _reading()
-        try:
+        with _reading():
             db.session.execute(text("SELECT n FROM reading_probe WHERE id = 1 FOR UPDATE"))
             assert _in_transaction(), "the lock would have ended with the statement"
             db.session.rollback()
-        finally:
-            write_intent.reset(token)
 
 
 @pytest.mark.parametrize(
@@ -200,16 +185,13 @@ def test_on_sqlite_a_write_after_another_writer_committed_does_not_fail(
         db.session.execute(text("CREATE TABLE seen (id INTEGER PRIMARY KEY, n INTEGER)"))
         db.session.execute(text("INSERT INTO seen VALUES (1, 0), (2, 0)"))
         db.session.commit()
-        token = _reading()
-        try:
+        with _reading():
             assert db.session.execute(text("SELECT n FROM seen WHERE id = 1")).scalar() == 0
             other = sqlite3.connect(path, isolation_level=None)
             other.execute("UPDATE seen SET n = n + 1 WHERE id = 2")
             other.close()
             db.session.execute(text("UPDATE seen SET n = 1 WHERE id = 1"))
             db.session.commit()
-        finally:
-            write_intent.reset(token)
         assert db.session.execute(text("SELECT n FROM seen ORDER BY id")).scalars().all() == [1, 1]
 
 
@@ -217,20 +199,16 @@ def test_on_sqlite_a_write_after_another_writer_committed_does_not_fail(
 def test_only_a_unit_that_read_alone_has_nothing_to_commit(app: Flask) -> None:
     from portal.accounts.models import Role
 
-    with app.app_context():
-        token = _reading()
-        try:
-            _values()
-            assert has_only_read(db.session())
-            db.session.add(Role(name="probe-role", description=""))
-            assert not has_only_read(db.session()), "a pending object"
-            db.session.rollback()
-            _values()
-            db.session.execute(text("UPDATE reading_probe SET n = 4 WHERE id = 2"))
-            assert not has_only_read(db.session()), "a write through Core, never flushed"
-            db.session.rollback()
-        finally:
-            write_intent.reset(token)
+    with app.app_context(), _reading():
+        _values()
+        assert has_only_read(db.session())
+        db.session.add(Role(name="probe-role", description=""))
+        assert not has_only_read(db.session()), "a pending object"
+        db.session.rollback()
+        _values()
+        db.session.execute(text("UPDATE reading_probe SET n = 4 WHERE id = 2"))
+        assert not has_only_read(db.session()), "a write through Core, never flushed"
+        db.session.rollback()
 
 
 def _probe_app(make: Callable[..., Flask]) -> Flask:
