@@ -34,8 +34,9 @@ translations: install
 migrate: install
 	$(BIN)/flask db upgrade
 
+# The demo's mail links point at the address `make run` serves on, unless PUBLIC_BASE_URL says.
 seed: migrate
-	$(BIN)/flask portal seed-demo
+	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/flask portal seed-demo
 
 run: seed translations static
 	@$(BIN)/flask portal banner --host $(HOST) --port $(PORT)

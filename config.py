@@ -156,8 +156,6 @@ class Config:
     GOLDEN_PERCENTILE = _int("GOLDEN_PERCENTILE", 10)
     LAPSED_DAYS = _int("LAPSED_DAYS", 180)
     SURVEY_AFTER_DELIVERY_DAYS = _int("SURVEY_AFTER_DELIVERY_DAYS", 3)
-    # Absolute links in mail written outside a request (background tasks, CLI).
-    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
     # Feedback: posting limits per signed-in user, attachment size, suggestion retraining
     FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "10 per hour")
@@ -174,7 +172,8 @@ class Config:
     MAIL_RETRY_BASE_SECONDS = _int("MAIL_RETRY_BASE_SECONDS", 30)
     # A message "sending" for longer than this was interrupted (worker killed): sent again.
     MAIL_SENDING_TIMEOUT = _int("MAIL_SENDING_TIMEOUT", 600)
-    # Links in mail sent by the worker (no request to take the host from).
+    # Absolute links in mail written outside a request (the worker, commands): the portal's
+    # address, as its users reach it.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
 

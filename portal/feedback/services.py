@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import CustomerValue, Department, User
 from portal.core.db import utcnow
+from portal.core.urls import external_url
 from portal.extensions import db
 from portal.feedback import attachments as files
 from portal.feedback.models import (
@@ -380,17 +381,6 @@ def reroute(item: FeedbackItem, department: Department, actor: User, reason: str
 
 
 # --- the thread ---------------------------------------------------------------------------
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = "{}://{}".format(
-        current_app.config.get("PREFERRED_URL_SCHEME", "http"),
-        current_app.config.get("SERVER_NAME") or "localhost",
-    )
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
 
 
 def _add_message(item: FeedbackItem, message: FeedbackMessage, submission: str | None) -> bool:

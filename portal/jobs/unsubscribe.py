@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
+from portal.core.urls import external_url
 from portal.extensions import db
 from portal.jobs.models import UNSUBSCRIBE_KINDS, MailUnsubscribe
 
@@ -42,17 +41,6 @@ def read_token(token: str) -> tuple[int, str] | None:
     ):
         return None
     return value[0], value[1]
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL, also outside a request (the worker): built on PUBLIC_BASE_URL."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = urlsplit(current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000")
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def unsubscribe_url(user_id: int, kind: str) -> str:

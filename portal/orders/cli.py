@@ -24,7 +24,7 @@ def import_orders(file: Any) -> None:
     rejections = list(parsed.rejections)
     counts: dict[str, int] = {}
     if not rejections:
-        base_url = current_app.config.get("PORTAL_BASE_URL") or "http://localhost:5000"
+        base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
         # Invitation links are built with url_for, which needs to know the site's address.
         with current_app.test_request_context(base_url=base_url):
             with click.progressbar(parsed.orders, label="Importing orders") as bar:

@@ -19,10 +19,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from babel.dates import format_date
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -32,6 +31,7 @@ from sqlalchemy.sql import Select
 
 from portal.accounts.models import CustomerValue, Role, User
 from portal.core.db import utcnow
+from portal.core.urls import external_url
 from portal.extensions import db
 from portal.jobs.outbox import queue_mail
 from portal.surveys.models import Invitation, Survey, SurveyOptOut
@@ -56,21 +56,6 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL, also from a background task (then based on PORTAL_BASE_URL).
-
-    Outside a request the URL map is bound by hand: pushing a request context here would
-    run the request teardown (which delivers committed mail) in the middle of a task.
-    """
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = urlsplit(current_app.config.get("PORTAL_BASE_URL") or "http://127.0.0.1:5000")
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
-    )
-    return str(adapter.build(endpoint, values, force_external=True))
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:
