@@ -258,7 +258,8 @@ def defer_reading_transactions(
 
 def configure_postgresql(engine: Engine) -> None:
     """psycopg begins a transaction before the first statement unless in autocommit mode:
-    reading units of work run in autocommit mode (defer_reading_transactions)."""
+    reading units of work run in autocommit mode (defer_reading_transactions). Its cursors
+    describe a result only when asked (portal.core.postgresql)."""
 
     def _autocommit(dbapi_connection: Any) -> None:
         dbapi_connection.autocommit = True
@@ -268,6 +269,12 @@ def configure_postgresql(engine: Engine) -> None:
             dbapi_connection.autocommit = False
 
     defer_reading_transactions(engine, start=None, read=_autocommit, end=_transactions)
+
+    from portal.core.postgresql import describe_on_demand
+
+    @event.listens_for(engine, "connect")
+    def _cursors(dbapi_connection: Any, _record: Any) -> None:
+        describe_on_demand(dbapi_connection)
 
 
 _WROTE_KEY = "transaction_wrote"

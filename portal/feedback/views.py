@@ -164,6 +164,7 @@ def detail(reference: str) -> ResponseReturnValue:
 @limiter.limit(
     lambda: current_app.config.get("FEEDBACK_REPLY_RATE_LIMIT", "30 per hour"),
     key_func=_per_user,
+    methods=["POST"],
     scope="feedback-reply",
 )
 def reply(reference: str) -> ResponseReturnValue:
