@@ -102,6 +102,7 @@ class Config:
     SECURITY_CHANGEABLE = True
     SECURITY_CHANGE_EMAIL = True
     SECURITY_TRACKABLE = True
+    SECURITY_API_ENABLED_METHODS = ["session"]  # no Flask-Security tokens (see core.auth)
     # The signed-in user's roles load on first use with one indexed query: the joined load
     # Flask-Security does by default makes SQLite scan every role membership per request.
     SECURITY_JOIN_USER_ROLES = False

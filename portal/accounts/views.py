@@ -19,17 +19,18 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
-from flask_security import auth_required, verify_password
+from flask_security import verify_password
 
 from portal.accounts import services
 from portal.accounts.forms import DeleteAccountForm, ExportForm, LogoutEverywhereForm, ProfileForm
+from portal.core.auth import signed_in
 from portal.core.web import TOKEN_LINK_ENDPOINTS
 
 bp = Blueprint("accounts", __name__)
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 def profile() -> ResponseReturnValue:
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
@@ -50,7 +51,7 @@ def profile() -> ResponseReturnValue:
 
 
 @bp.route("/account/security", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 def security_page() -> ResponseReturnValue:
     form = LogoutEverywhereForm()
     if form.validate_on_submit():
@@ -63,7 +64,7 @@ def security_page() -> ResponseReturnValue:
 
 
 @bp.route("/account/data", methods=["GET"])
-@auth_required()
+@signed_in
 def data_page() -> str:
     return render_template(
         "accounts/data.html", export_form=ExportForm(), delete_form=DeleteAccountForm()
@@ -71,7 +72,7 @@ def data_page() -> str:
 
 
 @bp.route("/account/data/export", methods=["POST"])
-@auth_required()
+@signed_in
 def export_data() -> Response:
     form = ExportForm()
     if not form.validate_on_submit():
@@ -86,7 +87,7 @@ def export_data() -> Response:
 
 
 @bp.route("/account/data/delete", methods=["POST"])
-@auth_required()
+@signed_in
 def delete_account() -> ResponseReturnValue:
     form = DeleteAccountForm()
     if form.validate_on_submit():

@@ -21,7 +21,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_security import auth_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import quote_etag
 
@@ -37,6 +36,7 @@ from portal.community.forms import (
 )
 from portal.community.models import Category, Post, Topic
 from portal.core import pagecache
+from portal.core.auth import signed_in
 from portal.core.db import separate_write
 from portal.extensions import db, limiter
 
@@ -306,7 +306,7 @@ def _refused(form: Any, error: services.PostingRefused) -> None:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 @posting_limit
 def new_topic() -> ResponseReturnValue:
     categories = services.visible_categories(current_user)
@@ -343,7 +343,7 @@ def new_topic() -> ResponseReturnValue:
 
 
 @bp.route("/t/<int:topic_id>/reply", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 @posting_limit
 def reply(topic_id: int) -> ResponseReturnValue:
     topic = _topic_or_404(topic_id)
@@ -378,7 +378,7 @@ def reply(topic_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 @posting_limit
 def edit(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
@@ -409,7 +409,7 @@ def edit(post_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/p/<int:post_id>/revisions")
-@auth_required()
+@signed_in
 def revisions(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not policies.can_see_revisions(current_user, post):
@@ -420,7 +420,7 @@ def revisions(post_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/p/<int:post_id>/delete")
-@auth_required()
+@signed_in
 def delete(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not policies.can_delete(current_user, post) or not ActionForm().validate_on_submit():
@@ -431,7 +431,7 @@ def delete(post_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/p/<int:post_id>/vote")
-@auth_required()
+@signed_in
 def vote(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not policies.can_vote(current_user, post) or not ActionForm().validate_on_submit():
@@ -445,7 +445,7 @@ def vote(post_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/p/<int:post_id>/accept")
-@auth_required()
+@signed_in
 def accept(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not policies.can_accept(current_user, post.topic) or not ActionForm().validate_on_submit():
@@ -458,7 +458,7 @@ def accept(post_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/p/<int:post_id>/official")
-@auth_required()
+@signed_in
 def official(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not policies.is_staff(current_user) or not ActionForm().validate_on_submit():
@@ -468,7 +468,7 @@ def official(post_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/p/<int:post_id>/flag", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 def flag(post_id: int) -> ResponseReturnValue:
     post = _post_or_404(post_id)
     if not policies.can_flag(current_user, post):
@@ -486,7 +486,7 @@ def flag(post_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/t/<int:topic_id>/subscription")
-@auth_required()
+@signed_in
 def subscription(topic_id: int) -> ResponseReturnValue:
     topic = _topic_or_404(topic_id)
     form = SubscriptionForm()

@@ -7,6 +7,13 @@ from collections.abc import Iterable
 from flask import Blueprint, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_security import auth_required
+
+#: A view for signed-in users only: visitors are sent to sign in. Pages are authenticated by
+#: the session cookie alone; Flask-Security's own ``auth_required()`` also looks for an
+#: authentication token in the headers, the query and a JSON body first, on every request,
+#: and the portal issues none (its API has its own keys, portal.api.keys).
+signed_in = auth_required("session")
 
 
 def guard_blueprint(bp: Blueprint, roles: Iterable[str]) -> None:

@@ -153,6 +153,10 @@ def _init_security(app: Flask) -> None:
     security._password_util_cls = PortalPasswordUtil
     security.init_app(app, datastore, register_form=PortalRegisterForm)
     skip_signed_in_hooks_on_token_links(app)
+    # Pages are authenticated by the session alone (portal.core.auth.signed_in) and the API by
+    # its own keys: no request is searched for a Flask-Security token, which for a visitor
+    # meant failing to parse a missing one on every page.
+    security.login_manager.request_loader(lambda _request: None)
     security.pwd_context = HashingOutsideTransactions(security.pwd_context)  # type: ignore[assignment]
     # Token data (a reset link carries a hash of the password hash) is hashed with
     # sha256_crypt: some 200 ms of CPU, which held SQLite's write lock in every reset request.

@@ -20,9 +20,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_security import auth_required
 from sqlalchemy import select
 
+from portal.core.auth import signed_in
 from portal.core.db import utcnow
 from portal.core.formatting import ViewerFormats
 from portal.core.i18n import resolved_labels
@@ -55,7 +55,7 @@ def _user() -> Any:
 
 
 @bp.route("")
-@auth_required()
+@signed_in
 def index() -> ResponseReturnValue:
     return render_template("feedback/list.html", rows=_list_rows(queries.customer_items(_user())))
 
@@ -96,7 +96,7 @@ def _own_orders() -> list[Order]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 @limiter.limit(
     lambda: current_app.config.get("FEEDBACK_RATE_LIMIT", "10 per hour"),
     key_func=_per_user,
@@ -154,13 +154,13 @@ def _detail(item: Any, **forms: Any) -> ResponseReturnValue:
 
 
 @bp.route("/<reference>")
-@auth_required()
+@signed_in
 def detail(reference: str) -> ResponseReturnValue:
     return _detail(queries.own_item_or_404(_user(), reference))
 
 
 @bp.route("/<reference>/reply", methods=["POST"])
-@auth_required()
+@signed_in
 @limiter.limit(
     lambda: current_app.config.get("FEEDBACK_REPLY_RATE_LIMIT", "30 per hour"),
     key_func=_per_user,
@@ -182,7 +182,7 @@ def reply(reference: str) -> ResponseReturnValue:
 
 
 @bp.route("/<reference>/escalate", methods=["POST"])
-@auth_required()
+@signed_in
 def escalate(reference: str) -> ResponseReturnValue:
     item = queries.own_item_or_404(_user(), reference)
     form = EscalateForm()
@@ -196,7 +196,7 @@ def escalate(reference: str) -> ResponseReturnValue:
 
 
 @bp.route("/<reference>/reopen", methods=["POST"])
-@auth_required()
+@signed_in
 def reopen(reference: str) -> ResponseReturnValue:
     item = queries.own_item_or_404(_user(), reference)
     form = ReopenForm()
@@ -210,7 +210,7 @@ def reopen(reference: str) -> ResponseReturnValue:
 
 
 @bp.route("/<reference>/rate", methods=["POST"])
-@auth_required()
+@signed_in
 def rate(reference: str) -> ResponseReturnValue:
     item = queries.own_item_or_404(_user(), reference)
     form = RateForm()
@@ -248,7 +248,7 @@ def send_attachment(attachment: Any) -> Response:
 
 
 @bp.route("/<reference>/attachments/<int:attachment_id>")
-@auth_required()
+@signed_in
 @talisman(content_security_policy=files.ATTACHMENT_CSP)
 def attachment(reference: str, attachment_id: int) -> ResponseReturnValue:
     item = queries.own_item_or_404(_user(), reference)

@@ -7,10 +7,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_security import auth_required
 from flask_wtf import FlaskForm
 
 from portal.accounts.models import User
+from portal.core.auth import signed_in
 from portal.extensions import csrf, db
 from portal.jobs import notifications
 from portal.jobs import unsubscribe as unsubscribe_service
@@ -33,7 +33,7 @@ def render_notification(message: str, data: dict) -> str:
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 def notification_list() -> ResponseReturnValue:
     form = FlaskForm()
     if form.validate_on_submit():

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
-from flask_security import auth_required
 
+from portal.core.auth import signed_in
 from portal.core.formatting import ViewerFormats
 from portal.core.i18n import resolved_labels
 from portal.core.nav import url_maker
@@ -26,7 +26,7 @@ def get_own_order_or_404(number: str) -> Order:
 
 
 @bp.route("/orders")
-@auth_required()
+@signed_in
 def order_list() -> tuple[str, int]:
     form = OrderFilterForm(request.args)
     valid = form.validate()
@@ -65,7 +65,7 @@ def _list_rows(orders: list[services.OrderRow]) -> list[tuple[Any, ...]]:
 
 
 @bp.route("/orders/<number>")
-@auth_required()
+@signed_in
 def order_detail(number: str) -> str:
     order = get_own_order_or_404(number)
     return render_template(

@@ -18,9 +18,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_security import auth_required
 
 from portal.accounts.models import User
+from portal.core.auth import signed_in
 from portal.core.db import write_intent
 from portal.core.i18n import (
     current_locale_code,
@@ -253,7 +253,7 @@ def _own(invitation_id: int) -> Invitation:
 
 
 @bp.route("/surveys", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 def waiting() -> ResponseReturnValue:
     user = current_user._get_current_object()
     form = PreferenceForm()
@@ -274,7 +274,7 @@ def waiting() -> ResponseReturnValue:
 
 
 @bp.route("/surveys/<int:invitation_id>", methods=["GET", "POST"])
-@auth_required()
+@signed_in
 def answer_own(invitation_id: int) -> ResponseReturnValue:
     link = answering.own_link(invitation_id, current_user)
     if link is None:
@@ -289,7 +289,7 @@ def answer_own(invitation_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/surveys/<int:invitation_id>/thanks")
-@auth_required()
+@signed_in
 def thanks_own(invitation_id: int) -> ResponseReturnValue:
     return _thanks(
         _own(invitation_id), contact_url=url_for("surveys.contact_own", invitation_id=invitation_id)
@@ -297,7 +297,7 @@ def thanks_own(invitation_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/surveys/<int:invitation_id>/contact", methods=["POST"])
-@auth_required()
+@signed_in
 def contact_own(invitation_id: int) -> ResponseReturnValue:
     return _contact(
         _own(invitation_id), thanks_url=url_for("surveys.thanks_own", invitation_id=invitation_id)
