@@ -8,15 +8,15 @@ from flask_limiter.util import get_remote_address
 from flask_mail import Mail
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
 from portal.core.db import Base
+from portal.core.headers import KeptHeadersTalisman
 
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
 security = Security()
-talisman = Talisman()
+talisman = KeptHeadersTalisman()
 limiter = Limiter(key_func=get_remote_address)

@@ -7,8 +7,9 @@ template marks such a part with ``{% cache "name", key, ... %}...{% endcache %}`
 is rendered once per name and key values, and kept as rendered.
 
 The key must name everything the part shows. Only parts that depend on the language (and
-what follows from it), the mount point and the deployed code and catalogs belong here;
-anything about the user, the request's path or a form's token never does. The store is per
+what follows from it), the mount point and the deployed code and catalogs belong here, or
+else on a few values the key itself holds (the navigation: which entries the user sees and
+which one is active); a form's token, a name or a count never does. The store is per
 process and bounded; with template auto-reloading (development) nothing is kept, so an edited
 template shows at once.
 """

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
+import pytz
+from babel import Locale
 from flask import Flask, current_app, g, request, session
 from flask.globals import _cv_app
 from flask_babel import Domain, get_babel, get_locale, get_translations
@@ -55,6 +58,34 @@ def select_locale() -> str:
         if chosen:
             return chosen
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@functools.lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(name: str) -> Any:
+    return pytz.timezone(name)
+
+
+def babel_locale() -> Locale:
+    """Flask-Babel's locale selector: ``select_locale()``'s choice as one ``Locale`` object
+    per language for the process, instead of a new one parsed on every request (which also
+    loaded its locale data again for the first date or number it formatted)."""
+    return _locale(select_locale())
+
+
+def babel_timezone() -> Any:
+    """Flask-Babel's time-zone selector: ``select_timezone()`` as a kept time-zone object."""
+    name = select_timezone()
+    if not name:
+        return None
+    try:
+        return _zone(name)
+    except pytz.UnknownTimeZoneError:
+        return None
 
 
 def use_page_locale(code: str | None) -> None:

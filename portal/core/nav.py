@@ -102,16 +102,30 @@ def _url_for_one(endpoint: str, name: str, value: Any) -> str:
     return url_for(endpoint, **values)
 
 
-def _items(
-    entries: list[NavEntry], is_active: Callable[[NavEntry, str], bool]
-) -> list[dict[str, Any]]:
+#: Which entries of a navigation the current user sees, by position, each with whether it is
+#: the active one: with the language and the mount point, everything the navigation shows,
+#: so the key of its rendered fragment (``{% cache %}`` in the layouts).
+NavState = tuple[tuple[int, bool], ...]
+
+
+def _state(entries: list[NavEntry], is_active: Callable[[NavEntry, str], bool]) -> NavState:
     user = current_user._get_current_object()  # type: ignore[attr-defined]
-    items = []
-    for entry in entries:
-        if entry.visible(user):
-            url = constant_url(entry.endpoint)
-            items.append({"url": url, "label": entry.label, "active": is_active(entry, url)})
-    return items
+    return tuple(
+        (index, is_active(entry, constant_url(entry.endpoint)))
+        for index, entry in enumerate(entries)
+        if entry.visible(user)
+    )
+
+
+def _items(entries: list[NavEntry], state: NavState) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": constant_url(entries[index].endpoint),
+            "label": entries[index].label,
+            "active": active,
+        }
+        for index, active in state
+    ]
 
 
 def register_nav(
@@ -137,12 +151,18 @@ def staff(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 
 
-def nav_items() -> list[dict[str, Any]]:
-    def active(entry: NavEntry, url: str) -> bool:
-        prefix = entry.prefix or url
-        return request.path == url if prefix == "/" else request.path.startswith(prefix)
+def _nav_active(entry: NavEntry, url: str) -> bool:
+    prefix = entry.prefix or url
+    return request.path == url if prefix == "/" else request.path.startswith(prefix)
 
-    return _items(NAV_ENTRIES, active)
+
+def nav_state() -> NavState:
+    return _state(NAV_ENTRIES, _nav_active)
+
+
+def nav_items(state: NavState | None = None) -> list[dict[str, Any]]:
+    """The main navigation's entries for the current user: url, label, active."""
+    return _items(NAV_ENTRIES, nav_state() if state is None else state)
 
 
 #: Home page blocks for signed-in users: (order, template, visible). Features add theirs.
@@ -176,11 +196,16 @@ def register_staff_nav(
     _register(STAFF_NAV, NavEntry(endpoint, label, visible, order, prefix))
 
 
-def staff_nav_items() -> list[dict[str, Any]]:
-    def active(entry: NavEntry, url: str) -> bool:
-        return request.path == url or bool(entry.prefix and request.path.startswith(entry.prefix))
+def _staff_nav_active(entry: NavEntry, url: str) -> bool:
+    return request.path == url or bool(entry.prefix and request.path.startswith(entry.prefix))
 
-    return _items(STAFF_NAV, active)
+
+def staff_nav_state() -> NavState:
+    return _state(STAFF_NAV, _staff_nav_active)
+
+
+def staff_nav_items(state: NavState | None = None) -> list[dict[str, Any]]:
+    return _items(STAFF_NAV, staff_nav_state() if state is None else state)
 
 
 def has_role(*names: str) -> Callable[[Any], bool]:

@@ -18,10 +18,11 @@ from portal.core.db import configure_postgresql, configure_sqlite, ping_after_id
 from portal.core.forms import install_form_translations
 from portal.core.fragments import FragmentCache
 from portal.core.i18n import (
+    babel_locale,
+    babel_timezone,
     install_request_cached_domain,
     install_template_gettext,
     select_locale,
-    select_timezone,
 )
 from portal.core.sessions import LazyCookieSessionInterface
 from portal.core.web import skip_signed_in_hooks_on_token_links
@@ -82,7 +83,7 @@ def register_extensions(app: Flask) -> None:
         Migrate(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     mail.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.init_app(app, locale_selector=babel_locale, timezone_selector=babel_timezone)
     install_request_cached_domain(app)
     formatting.install_filters(app)
     install_template_gettext(app)
@@ -92,6 +93,7 @@ def register_extensions(app: Flask) -> None:
 
     limiter.init_app(app)
     limiter.request_filter(_only_reads)
+    _limit_writes_only(app)
     pagecache.init_app(app)
 
     talisman.init_app(
@@ -188,6 +190,24 @@ def _init_security(app: Flask) -> None:
 #: view's name for the whole process, so wrapping the same view again for a second app (tests,
 #: a CLI next to a server) would count every request twice and halve the limit.
 _LIMITED_VIEWS: dict[tuple[str, str], Any] = {}
+
+
+def _limit_writes_only(app: Flask) -> None:
+    """The limiter's own before-request check, passed over for requests that cannot write
+    (``_only_reads``): it looks the view up and resolves its name before asking the filter."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    index = next(
+        (i for i, hook in enumerate(hooks) if getattr(hook, "__self__", None) is limiter), None
+    )
+    if index is None:
+        if app.config.get("RATELIMIT_ENABLED", True):
+            raise RuntimeError("Flask-Limiter's request hook not found")
+        return  # disabled: the limiter set up no hook
+
+    def _check_limits(check: Any = hooks[index]) -> Any:
+        return None if _only_reads() else check()
+
+    hooks[index] = _check_limits
 
 
 def _only_reads() -> bool:

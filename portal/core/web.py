@@ -9,7 +9,14 @@ from flask import Flask, Response, current_app, request
 from portal.core import audit, pagecache
 from portal.core.db import has_only_read, write_intent
 from portal.core.i18n import current_locale_code, html_lang, text_direction
-from portal.core.nav import constant_url, home_blocks, nav_items, staff_nav_items
+from portal.core.nav import (
+    constant_url,
+    home_blocks,
+    nav_items,
+    nav_state,
+    staff_nav_items,
+    staff_nav_state,
+)
 from portal.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -105,8 +112,10 @@ def register_request_hooks(app: Flask) -> None:
             "html_lang": html_lang,
             "csrf_token": pagecache.template_csrf_token,
             "nav_items": nav_items,
+            "nav_state": nav_state,
             "home_blocks": home_blocks,
             "staff_nav_items": staff_nav_items,
+            "staff_nav_state": staff_nav_state,
             "current_locale_code": current_locale_code,
         }
 
