@@ -25,7 +25,7 @@ from portal.core.i18n import (
     select_locale,
 )
 from portal.core.sessions import LazyCookieSessionInterface
-from portal.core.web import skip_signed_in_hooks_on_token_links
+from portal.core.web import adapt_signed_in_hooks
 from portal.extensions import babel, csrf, db, limiter, mail, security, talisman
 
 CONTENT_SECURITY_POLICY = {
@@ -154,7 +154,7 @@ def _init_security(app: Flask) -> None:
     security._mail_util_cls = OutboxMailUtil
     security._password_util_cls = PortalPasswordUtil
     security.init_app(app, datastore, register_form=PortalRegisterForm)
-    skip_signed_in_hooks_on_token_links(app)
+    adapt_signed_in_hooks(app)
     # Pages are authenticated by the session alone (portal.core.auth.signed_in) and the API by
     # its own keys: no request is searched for a Flask-Security token, which for a visitor
     # meant failing to parse a missing one on every page.

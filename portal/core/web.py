@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
+from flask.ctx import _AppCtxGlobals
 
 from portal.core import audit, pagecache
 from portal.core.db import has_only_read, write_intent
@@ -30,7 +31,7 @@ READ_FIRST_ENDPOINTS = frozenset({"security.login", "security.forgot_password"})
 
 #: Pages authorised by a token in their URL alone (a survey's e-mail link), which no check of
 #: roles or permissions guards and which never sign anyone in or out. The hooks that exist for
-#: the signed-in user are not run for them (``skip_signed_in_hooks_on_token_links``):
+#: the signed-in user are not run for them (``adapt_signed_in_hooks``):
 #: Flask-Principal's identity, which loads the user on every request to know its roles (their
 #: ``g.identity`` is the anonymous one, so anything that did consult it there would be
 #: refused, never allowed), and Flask-Login's remember-cookie update, which reads the session
@@ -39,10 +40,33 @@ READ_FIRST_ENDPOINTS = frozenset({"security.login", "security.forgot_password"})
 TOKEN_LINK_ENDPOINTS = frozenset({"surveys.answer"})
 
 
-def skip_signed_in_hooks_on_token_links(app: Flask) -> None:
+_IDENTITY_LOADER = "_portal_identity_loader"
+
+
+class RequestGlobals(_AppCtxGlobals):
+    """Flask's ``g``, where Flask-Principal's ``g.identity`` is worked out when first read.
+
+    Flask-Principal works the identity out before every view: it loads the user and sends
+    ``identity_loaded``, for which Flask-Security adds a need for each of the user's roles
+    and permissions. Only a permission check reads it (``Permission.can``, Flask-Security's
+    ``roles_required``), and the portal's own guards read the user's roles instead, so the
+    request hook leaves the loader here (``adapt_signed_in_hooks``) and the first read of
+    ``g.identity`` runs it. Signing in or out sets ``g.identity`` directly, as before.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "identity":
+            load = self.__dict__.pop(_IDENTITY_LOADER, None)
+            if load is not None:
+                load()
+                return self.__dict__["identity"]
+        raise AttributeError(name)
+
+
+def adapt_signed_in_hooks(app: Flask) -> None:
     """Wrap Flask-Principal's before-request hook and Flask-Login's after-request hook (once
-    Flask-Security has set them up) so that they pass over TOKEN_LINK_ENDPOINTS."""
-    from flask import g
+    Flask-Security has set them up): the identity is worked out when first read
+    (RequestGlobals), and both pass over TOKEN_LINK_ENDPOINTS."""
     from flask_login import LoginManager
     from flask_principal import AnonymousIdentity, Principal
 
@@ -55,12 +79,13 @@ def skip_signed_in_hooks_on_token_links(app: Flask) -> None:
     remember = next((i for i, hook in enumerate(after) if owner(hook, LoginManager)), None)
     if identity is None or remember is None:
         raise RuntimeError("Flask-Principal's or Flask-Login's request hook not found")
+    app.app_ctx_globals_class = RequestGlobals
 
     def _identity(load: Any = before[identity]) -> None:
         if request.endpoint in TOKEN_LINK_ENDPOINTS:
             g.identity = AnonymousIdentity()
             return
-        load()
+        setattr(g, _IDENTITY_LOADER, load)
 
     def _remember_cookie(response: Response, update: Any = after[remember]) -> Response:
         if request.endpoint in TOKEN_LINK_ENDPOINTS:
