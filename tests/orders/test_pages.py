@@ -199,3 +199,31 @@ def test_list_rows_follow_the_viewers_language(client, make_user, make_order):
     body = client.get("/orders").get_data(as_text=True)
     assert "1\xa0234,56\xa0€" in body
     assert "Shipped<" not in body and 'order-status-shipped">Shipped' not in body
+
+
+def _chosen(body: str) -> list[str]:
+    """The values of the status filter's selected options."""
+    select = re.search(r'<select[^>]*name="status"[^>]*>(.*?)</select>', body, re.S)
+    assert select, "no status filter on the page"
+    options = re.findall(r"<option ([^>]*)>", select.group(1))
+    return [
+        re.sub(r'.*value="([^"]*)".*', r"\1", option) for option in options if "selected" in option
+    ]
+
+
+def test_the_filter_shows_each_request_its_own_choice(client, make_user, make_order):
+    me = make_user("chooser@example.com")
+    make_order(me, status="shipped")
+    login(client, "chooser@example.com")
+    for _ in range(2):  # the second time from the kept fragments
+        assert _chosen(client.get("/orders?status=shipped").get_data(as_text=True)) == ["shipped"]
+        assert _chosen(client.get("/orders?status=delivered").get_data(as_text=True)) == [
+            "delivered"
+        ]
+        refused = client.get("/orders?status=lost")
+        body = refused.get_data(as_text=True)
+        assert refused.status_code == 400
+        assert 'aria-invalid="true"' in body and 'id="status-error"' in body
+        assert _chosen(body) == []
+        plain = client.get("/orders").get_data(as_text=True)
+        assert _chosen(plain) == [""] and 'id="status-error"' not in plain
