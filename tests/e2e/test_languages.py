@@ -167,6 +167,11 @@ def test_form_messages_in_latvian_beside_their_field(
     status = page.get_by_label(t("Status"))
     expect(status).to_have_accessible_description(bad_choice)
     _just_under(page, status, page.locator("#status-error"))
+    status_box = status.bounding_box()
+    show_box = page.get_by_role("button", name=t("Show"), exact=True).bounding_box()
+    assert status_box and show_box
+    # The button stays level with the select, the message goes under both.
+    assert abs((show_box["y"] + show_box["height"]) - (status_box["y"] + status_box["height"])) <= 2
     assert english_texts(page, t) == []
     check(page, "orders-bad-status-latvian")
 
