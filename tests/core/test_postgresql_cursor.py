@@ -3,12 +3,10 @@ the one psycopg gives, and still that of its own result after the cursor has mov
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from portal.accounts.models import User
@@ -17,30 +15,27 @@ from portal.core.postgresql import Description
 
 
 @pytest.fixture
-def server_engine(app: Flask) -> Iterator[Engine]:
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL (PORTAL_TEST_DATABASE_URL)")
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    configure_postgresql(engine)
-    yield engine
-    engine.dispose()
+def described_engine(server_engine: Engine) -> Engine:
+    configure_postgresql(server_engine)
+    return server_engine
 
 
 def _described(cursor: Any) -> list[tuple[Any, ...]]:
     return [tuple(column) for column in cursor.description]
 
 
-def test_the_description_is_psycopgs(server_engine: Engine) -> None:
+def test_the_description_is_psycopgs(described_engine: Engine) -> None:
     import psycopg
 
     statement = "SELECT 1 AS one, 'a'::varchar(5) AS letter, now() AS at, NULL::numeric(6, 2)"
-    plain = psycopg.connect(server_engine.url.set(drivername="postgresql").render_as_string(False))
+    plain = psycopg.connect(
+        described_engine.url.set(drivername="postgresql").render_as_string(False)
+    )
     with plain, plain.cursor() as cursor:
         cursor.execute(statement)
         expected = _described(cursor)
         names = [column.name for column in cursor.description]
-    raw = server_engine.raw_connection()
+    raw = described_engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.execute(statement)
@@ -67,8 +62,8 @@ def test_the_description_is_psycopgs(server_engine: Engine) -> None:
         raw.close()
 
 
-def test_sqlalchemy_results_read_the_described_columns(server_engine: Engine) -> None:
-    with server_engine.connect() as connection:
+def test_sqlalchemy_results_read_the_described_columns(described_engine: Engine) -> None:
+    with described_engine.connect() as connection:
         for _ in range(3):  # the first execution describes the result, the next ones reuse it
             result = connection.execute(text("SELECT 7 AS seven, 'x' AS ex"))
             assert list(result.keys()) == ["seven", "ex"]

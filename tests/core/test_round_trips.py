@@ -8,7 +8,6 @@ COMMIT) for its one read.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,16 +18,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from portal.core.db import configure_postgresql, ping_after_idle, read_first, write_intent
-
-
-@pytest.fixture
-def server_engine(app: Flask) -> Iterator[Engine]:
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL (PORTAL_TEST_DATABASE_URL)")
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    yield engine
-    engine.dispose()
 
 
 def _backend_pid(engine: Engine) -> int:
