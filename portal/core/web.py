@@ -32,7 +32,7 @@ READ_FIRST_ENDPOINTS = frozenset({"security.login", "security.forgot_password"})
 #: Pages authorised by a token in their URL alone (a survey's e-mail link), which no check of
 #: roles or permissions guards and which never sign anyone in or out. The hooks that exist for
 #: the signed-in user are not run for them (``adapt_signed_in_hooks``):
-#: Flask-Principal's identity, which loads the user on every request to know its roles (their
+#: Flask-Principal's identity, which loads the user to know its roles when first read (their
 #: ``g.identity`` is the anonymous one, so anything that did consult it there would be
 #: refused, never allowed), and Flask-Login's remember-cookie update, which reads the session
 #: on every response (nothing there sets or clears the remember cookie). ``current_user`` and
