@@ -67,8 +67,6 @@ class Description(Sequence[Column]):
 
 
 class DescribeOnDemandCursor(Cursor[Any]):
-    __module__ = "portal.core.postgresql"
-
     @property
     def description(self) -> Sequence[Column] | None:  # type: ignore[override]
         result = self.pgresult

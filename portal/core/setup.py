@@ -25,7 +25,7 @@ from portal.core.i18n import (
     select_locale,
 )
 from portal.core.sessions import LazyCookieSessionInterface
-from portal.core.web import adapt_signed_in_hooks
+from portal.core.web import SAFE_METHODS, adapt_signed_in_hooks
 from portal.extensions import babel, csrf, db, limiter, mail, security, talisman
 
 CONTENT_SECURITY_POLICY = {
@@ -214,7 +214,7 @@ def _only_reads() -> bool:
     """Every rate limit of the portal counts writes (sign-ins, posts, forms sent), none
     counts reading a page: requests that cannot write skip the limiter, which otherwise
     resolves the limits of each page viewed (some 30 microseconds a request)."""
-    return request.method in ("GET", "HEAD", "OPTIONS")
+    return request.method in SAFE_METHODS
 
 
 def _limited(endpoint: str, limit: str, view: Any, wrap: Any) -> Any:

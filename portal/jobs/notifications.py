@@ -35,10 +35,15 @@ def _forget_unread() -> None:
     forget_figure_of_loaded_user(UNREAD_FIGURE)
 
 
+def _unread_of(user_id: Any) -> Any:
+    """The count of unread notifications of ``user_id`` (a value, a parameter or a column)."""
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+
+
 #: The navigation shows this count on every signed-in page: built and keyed once.
-_UNREAD_COUNT = select(func.count(Notification.id)).where(
-    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
-)
+_UNREAD_COUNT = _unread_of(bindparam("user_id"))
 
 #: The name of the count among the figures read with the signed-in user.
 UNREAD_FIGURE = "unread_notifications"
@@ -48,11 +53,7 @@ def unread_of_user_figure() -> Any:
     """The count as a figure the user loader reads with the signed-in user (USER_FIGURES)."""
     from portal.accounts.models import User
 
-    return (
-        select(func.count(Notification.id))
-        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
+    return _unread_of(User.id).scalar_subquery()
 
 
 def unread_count(user_id: int) -> int:
