@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_security.datastore import AsaList
 from flask_security.models import sqla as fsqla
 from sqlalchemy import Column, ForeignKey, Integer, SmallInteger, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,11 @@ from portal.core.db import Money, UTCDateTime, utcnow
 from portal.extensions import db
 
 fsqla.FsModels.set_db_info(base_model=db.Model)  # type: ignore[arg-type]
+
+# Flask-Security's list column (a role's permissions, a user's recovery codes and second-factor
+# secrets) joins and splits on commas and keeps no state, but does not declare itself safe to
+# cache: SQLAlchemy then compiles every Core statement that names such a column afresh.
+AsaList.cache_ok = True
 
 ROLE_NAMES = ("customer", "agent", "moderator", "manager", "admin")
 STAFF_ROLES = frozenset({"agent", "moderator", "manager", "admin"})
