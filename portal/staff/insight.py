@@ -8,7 +8,7 @@ columns, so they cost the same however much history there is.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -245,15 +245,16 @@ class Change:
 def scores_from_histogram(histogram: dict[str, tuple[int, int]]) -> dict[str, float | None]:
     from portal.surveys import metrics
 
-    values: dict[str, list[int]] = {"nps": [], "csat": [], "ces": []}
+    # Counted, not spelt out: a period's histogram holds as many answers as were given.
+    counts: dict[str, Counter[int]] = {"nps": Counter(), "csat": Counter(), "ces": Counter()}
     for key, (count, _total) in histogram.items():
         kind, _, number = key.partition(":")
-        if kind in values and number.lstrip("-").isdigit():
-            values[kind].extend([int(number)] * count)
+        if kind in counts and number.lstrip("-").isdigit():
+            counts[kind][int(number)] += count
     return {
-        "nps": metrics.nps(values["nps"]),
-        "csat": metrics.csat(values["csat"]),
-        "ces": metrics.ces_mean(values["ces"]),
+        "nps": metrics.nps_of_counts(counts["nps"]),
+        "csat": metrics.csat_of_counts(counts["csat"]),
+        "ces": metrics.ces_mean_of_counts(counts["ces"]),
     }
 
 

@@ -7,7 +7,7 @@ Every function takes plain numbers and returns None when there is nothing to mea
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,14 +20,30 @@ def _checked(scores: Iterable[int], low: int, high: int) -> list[int]:
     return values
 
 
+def _checked_counts(counts: Mapping[int, int], low: int, high: int) -> dict[int, int]:
+    """``counts`` (how many answers gave each score) without the scores nobody gave."""
+    for value, count in counts.items():
+        if not low <= value <= high:
+            raise ValueError(f"score {value} outside {low}..{high}")
+        if count < 0:
+            raise ValueError(f"negative count {count} for score {value}")
+    return {value: count for value, count in counts.items() if count}
+
+
 def nps(scores: Iterable[int]) -> float | None:
     """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), from -100 to 100."""
-    values = _checked(scores, 0, 10)
-    if not values:
+    return nps_of_counts(Counter(_checked(scores, 0, 10)))
+
+
+def nps_of_counts(counts: Mapping[int, int]) -> float | None:
+    """``nps`` of answers counted by score (a histogram: as many answers as it counts)."""
+    counts = _checked_counts(counts, 0, 10)
+    total = sum(counts.values())
+    if not total:
         return None
-    promoters = sum(1 for v in values if v >= 9)
-    detractors = sum(1 for v in values if v <= 6)
-    return round(100.0 * (promoters - detractors) / len(values), 1)
+    promoters = sum(count for value, count in counts.items() if value >= 9)
+    detractors = sum(count for value, count in counts.items() if value <= 6)
+    return round(100.0 * (promoters - detractors) / total, 1)
 
 
 def nps_group(score: int) -> str:
@@ -42,18 +58,30 @@ def nps_group(score: int) -> str:
 
 def csat(scores: Iterable[int]) -> float | None:
     """Customer satisfaction: the share of 4 and 5 answers on the 1-5 scale, in %."""
-    values = _checked(scores, 1, 5)
-    if not values:
+    return csat_of_counts(Counter(_checked(scores, 1, 5)))
+
+
+def csat_of_counts(counts: Mapping[int, int]) -> float | None:
+    """``csat`` of answers counted by score."""
+    counts = _checked_counts(counts, 1, 5)
+    total = sum(counts.values())
+    if not total:
         return None
-    return round(100.0 * sum(1 for v in values if v >= 4) / len(values), 1)
+    return round(100.0 * sum(count for value, count in counts.items() if value >= 4) / total, 1)
 
 
 def ces_mean(scores: Iterable[int]) -> float | None:
     """Customer effort score: the mean of the 1-7 answers."""
-    values = _checked(scores, 1, 7)
-    if not values:
+    return ces_mean_of_counts(Counter(_checked(scores, 1, 7)))
+
+
+def ces_mean_of_counts(counts: Mapping[int, int]) -> float | None:
+    """``ces_mean`` of answers counted by score."""
+    counts = _checked_counts(counts, 1, 7)
+    total = sum(counts.values())
+    if not total:
         return None
-    return round(sum(values) / len(values), 2)
+    return round(sum(value * count for value, count in counts.items()) / total, 2)
 
 
 def mean(values: Sequence[int]) -> float | None:

@@ -109,3 +109,9 @@ def test_customer_360_shows_feedback_surveys_and_community(app, make_user, logge
     found = client.get(f"/staff/customers?q={reference}").get_data(as_text=True)
     assert "Story Teller" in found
     assert datetime.now(UTC)  # the clock is real here
+
+
+def test_scores_from_histogram_counts_a_large_histogram():
+    # Spelling 10**15 answers out as a list of scores would not fit in memory.
+    scores = insight.scores_from_histogram({"nps:10": (10**15, 0), "ces:3": (10**15, 0)})
+    assert scores == {"nps": 100.0, "csat": None, "ces": 3.0}

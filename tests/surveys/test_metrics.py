@@ -105,3 +105,35 @@ def test_charts_scale_to_the_largest_value():
     assert line.points[0].y > line.points[2].y
     assert line.path.count(",") == 2  # the missing week draws no point
     assert line.zero_y is not None
+
+
+@pytest.mark.parametrize(
+    ("by_list", "by_counts", "low", "high"),
+    [
+        (metrics.nps, metrics.nps_of_counts, 0, 10),
+        (metrics.csat, metrics.csat_of_counts, 1, 5),
+        (metrics.ces_mean, metrics.ces_mean_of_counts, 1, 7),
+    ],
+)
+def test_counted_scores_give_the_same_figures_as_listed_ones(by_list, by_counts, low, high):
+    for counts in (
+        {},
+        {low: 0},
+        {high: 3},
+        {low: 2, high: 1},
+        {v: v + 1 for v in range(low, high + 1)},
+    ):
+        listed = [value for value, count in counts.items() for _ in range(count)]
+        assert by_counts(counts) == by_list(listed)
+    with pytest.raises(ValueError):
+        by_counts({high + 1: 1})
+    with pytest.raises(ValueError):
+        by_counts({low: -1})
+
+
+def test_a_histogram_of_many_answers_is_counted_not_spelt_out():
+    # A year of answers is millions: the figures come from the counts alone.
+    many = 10**15
+    assert metrics.nps_of_counts({10: many, 0: many, 8: 2 * many}) == 0.0
+    assert metrics.csat_of_counts({5: 3 * many, 1: many}) == 75.0
+    assert metrics.ces_mean_of_counts({2: many, 4: many}) == 3.0
