@@ -19,6 +19,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -50,6 +51,19 @@ def _environment(database_url: str) -> None:
             "LOGIN_RATE_LIMIT": "10000 per minute",
         }
     )
+
+
+def signed_in_client(app: Any, email: str, password: str = PASSWORD) -> Any:
+    """Flask's test client for ``app``, signed in as ``email`` through the sign-in form."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token, "no CSRF token on the sign-in page"
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
+    )
+    assert response.status_code == 302, response.status_code
+    return client
 
 
 def main() -> None:
@@ -88,17 +102,7 @@ def main() -> None:
 
     def client_for(user: str | None):
         if user not in clients:
-            client = app.test_client()
-            if user:
-                page = client.get("/login").get_data(as_text=True)
-                token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-                assert token
-                response = client.post(
-                    "/login",
-                    data={"email": user, "password": PASSWORD, "csrf_token": token.group(1)},
-                )
-                assert response.status_code == 302, response.status_code
-            clients[user] = client
+            clients[user] = signed_in_client(app, user) if user else app.test_client()
         return clients[user]
 
     names = [n for n in args.only.split(",") if n] or list(PAGES)

@@ -14,7 +14,6 @@ PORTAL_INSTANCE_DIR (or DATABASE_URL) as the data build.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from profile_signed_in import signed_in_client
 from sqlalchemy import event, select
 
 DEMO_PASSWORD = "portal-demo-2026"
@@ -39,15 +39,7 @@ def main() -> None:
     from portal.extensions import db
 
     app = create_app("development", {"DEBUG": False, "RATELIMIT_ENABLED": False})
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token, "no CSRF token on the sign-in page"
-    signed = client.post(
-        "/login",
-        data={"email": args.user, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert signed.status_code == 302, signed.status_code
+    client = signed_in_client(app, args.user, DEMO_PASSWORD)
     with app.app_context():
         anna = db.session.scalar(select(User.id).where(User.email == "anna@example.com"))
         engine = db.engine

@@ -13,7 +13,6 @@ PostgreSQL the time is the round trip: what the server spends plus the worker's 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from typing import Any
@@ -50,15 +49,7 @@ def main() -> None:
         elapsed = time.perf_counter() - conn.info["statement_started"]
         times.setdefault(statement, []).append(elapsed)
 
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token, "no CSRF token on the sign-in page"
-    signed_in = client.post(
-        "/login",
-        data={"email": args.user, "password": harness.PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert signed_in.status_code == 302, signed_in.status_code
+    client = harness.signed_in_client(app, args.user)
     for _ in range(5):
         client.get(args.path)
     times.clear()
