@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -115,3 +118,11 @@ def test_scores_from_histogram_counts_a_large_histogram():
     # Spelling 10**15 answers out as a list of scores would not fit in memory.
     scores = insight.scores_from_histogram({"nps:10": (10**15, 0), "ces:3": (10**15, 0)})
     assert scores == {"nps": 100.0, "csat": None, "ces": 3.0}
+
+
+@pytest.mark.parametrize(("asked", "shown"), [("7", "7"), ("90", "90"), ("365", "30"), ("x", "30")])
+def test_the_period_select_shows_the_period_the_figures_are_for(logged_in, asked, shown):
+    client = logged_in("period@example.com", roles=("manager",))
+    body = client.get(f"/staff/?days={asked}").get_data(as_text=True)
+    selected = re.findall(r'<option value="(\d+)" selected>', body)
+    assert selected == [shown]
