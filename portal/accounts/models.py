@@ -14,9 +14,9 @@ from portal.extensions import db
 
 fsqla.FsModels.set_db_info(base_model=db.Model)  # type: ignore[arg-type]
 
-# Flask-Security's list column (a role's permissions, a user's recovery codes and second-factor
-# secrets) joins and splits on commas and keeps no state, but does not declare itself safe to
-# cache: SQLAlchemy then compiles every Core statement that names such a column afresh.
+# Flask-Security's list column (a role's permissions, a user's recovery codes, a security key's
+# transports) joins and splits on commas and keeps no state, but does not declare itself safe
+# to cache: SQLAlchemy then compiles every Core statement that names such a column afresh.
 AsaList.cache_ok = True
 
 ROLE_NAMES = ("customer", "agent", "moderator", "manager", "admin")
