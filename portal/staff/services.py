@@ -25,6 +25,8 @@ PERIOD_CHOICES = (7, 30, 90)
 class Period:
     start: datetime
     end: datetime
+    #: Which of PERIOD_CHOICES this is (days back from now); None for a range of dates.
+    preset: int | None = None
 
     @property
     def days(self) -> int:
@@ -53,7 +55,7 @@ def parse_period(
                 datetime(last.year, last.month, last.day, tzinfo=tz) + timedelta(days=1),
             )
     length = int(days) if days and days.isdigit() and int(days) in PERIOD_CHOICES else 30
-    return Period(now - timedelta(days=length), now)
+    return Period(now - timedelta(days=length), now, preset=length)
 
 
 # --- Customers on the dashboard -------------------------------------------------------------

@@ -64,6 +64,7 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "staff/dashboard.html",
         period=period,
+        period_choices=services.PERIOD_CHOICES,
         figures=figures,
         source_chart=source_chart,
         stage_chart=stage_chart,

@@ -9,7 +9,7 @@ import pytest
 
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.staff import insight, rollups
+from portal.staff import insight, rollups, services
 from tests.staff.conftest import count_queries
 
 
@@ -126,3 +126,16 @@ def test_the_period_select_shows_the_period_the_figures_are_for(logged_in, asked
     body = client.get(f"/staff/?days={asked}").get_data(as_text=True)
     selected = re.findall(r'<option value="(\d+)" selected>', body)
     assert selected == [shown]
+
+
+@pytest.mark.parametrize(
+    ("days", "start", "end", "preset"),
+    [
+        ("7", None, None, 7),
+        ("365", None, None, 30),
+        (None, "2026-01-01", "2026-01-31", None),
+        ("90", "2026-01-01", "not a date", 90),
+    ],
+)
+def test_a_period_knows_which_choice_it_is(days, start, end, preset):
+    assert services.parse_period(days, start, end).preset == preset
